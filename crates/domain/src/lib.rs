@@ -1,0 +1,18 @@
+//! The billing domain of unitbill: pure types and rules, no I/O.
+//!
+//! Every rule of `DESIGN.md` that can be stated without a database lives here, so a reader
+//! finds the meaning of a number in one crate:
+//! - [`money`] and [`period`]: exact decimals, rounding, tenant calendar months;
+//! - [`catalog`]: the known modules and their billing types (a data file operators extend);
+//! - [`usage`]: a module's daily snapshot, validated when parsed;
+//! - [`rules`]: change rules and timings, the quantity a contract service bills for a period;
+//! - [`invoice`]: invoice lines, taxes, totals and credit notes;
+//! - [`matching`]: suggestions of a company for an unmapped module organization.
+
+pub mod catalog;
+pub mod invoice;
+pub mod matching;
+pub mod money;
+pub mod period;
+pub mod rules;
+pub mod usage;

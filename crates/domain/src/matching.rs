@@ -1,0 +1,1 @@
+//! Suggestions of a company for an unmapped module organization (being written).

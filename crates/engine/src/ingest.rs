@@ -1,0 +1,126 @@
+//! Ingestion: a module pushes a daily snapshot with its module key.
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+use unitbill_domain::usage::Snapshot;
+use unitbill_store::{ModuleKey, PutSnapshot, SnapshotOutcome, StoredSnapshot};
+
+use crate::tenants::tenant_today;
+use crate::{Engine, EngineError, EngineResult};
+
+/// The body of a snapshot request, in one of the two documented forms.
+pub enum SnapshotBody<'a> {
+    Json(&'a serde_json::Value),
+    Ndjson(&'a str),
+}
+
+/// Parses a `YYYY-MM-DD` path date.
+pub fn parse_date(field: &str, s: &str) -> EngineResult<Date> {
+    let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    match s.parse::<Date>() {
+        Ok(d) if ok => Ok(d),
+        _ => Err(EngineError::field(
+            field,
+            format!("{s:?} is not a date of the form YYYY-MM-DD"),
+        )),
+    }
+}
+
+impl Engine {
+    fn check_key_scope(key: &ModuleKey, module_code: &str) -> EngineResult<()> {
+        if key.module_code != module_code {
+            return Err(EngineError::Forbidden(format!(
+                "this key writes only module {:?}, not {module_code:?}",
+                key.module_code
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stores a module's snapshot for one date: all or nothing.
+    pub async fn ingest_snapshot(
+        &self,
+        key: &ModuleKey,
+        module_code: &str,
+        date: &str,
+        body: SnapshotBody<'_>,
+    ) -> EngineResult<SnapshotOutcome> {
+        Self::check_key_scope(key, module_code)?;
+        let date = parse_date("date", date)?;
+        let tenant = self.store.tenant(key.tenant_id).await?;
+        let today = tenant_today(self, &tenant)?;
+        let tomorrow = today
+            .checked_add(1.day())
+            .map_err(|e| EngineError::field("date", e.to_string()))?;
+        if date > tomorrow {
+            return Err(EngineError::field(
+                "date",
+                format!("{date} is later than tomorrow ({tomorrow}) in the tenant's time zone"),
+            ));
+        }
+        if let Some(days) = tenant.retention_days {
+            let oldest = today
+                .checked_sub(days.days())
+                .map_err(|e| EngineError::field("date", e.to_string()))?;
+            if date < oldest {
+                return Err(EngineError::field(
+                    "date",
+                    format!(
+                        "{date} is older than the tenant's retention ({days} days, oldest {oldest})"
+                    ),
+                ));
+            }
+        }
+        let snapshot = match body {
+            SnapshotBody::Json(v) => Snapshot::parse(v),
+            SnapshotBody::Ndjson(text) => Snapshot::parse_ndjson(text),
+        }
+        .map_err(EngineError::Invalid)?;
+        let module = self.module_definition(tenant.id, module_code).await?;
+        let resolved = snapshot.resolve(&module).map_err(EngineError::Invalid)?;
+        let actor = format!("module-key:{}", key.id);
+        let now = self.now_text();
+        let outcome = self
+            .store
+            .put_snapshot(&PutSnapshot {
+                tenant_id: tenant.id,
+                module_code,
+                date,
+                complete: resolved.complete,
+                orgs: &resolved.orgs,
+                values: &resolved.values,
+                new_billing_types: &resolved.new_billing_types,
+                actor: &actor,
+                now: &now,
+            })
+            .await?;
+        tracing::info!(
+            tenant = tenant.slug,
+            module = module_code,
+            %date,
+            changed = outcome.changed,
+            values = resolved.values.len(),
+            revisions = outcome.revisions,
+            new_orgs = outcome.new_orgs,
+            "snapshot stored"
+        );
+        Ok(outcome)
+    }
+
+    /// Reads a stored snapshot back (module-key scope applies).
+    pub async fn read_snapshot(
+        &self,
+        key: &ModuleKey,
+        module_code: &str,
+        date: &str,
+    ) -> EngineResult<StoredSnapshot> {
+        Self::check_key_scope(key, module_code)?;
+        let date = parse_date("date", date)?;
+        self.store
+            .snapshot(key.tenant_id, module_code, date)
+            .await?
+            .ok_or_else(|| {
+                EngineError::NotFound(format!("no snapshot of {module_code} for {date}"))
+            })
+    }
+}

@@ -1,0 +1,175 @@
+//! Tenants, users, and the modules a tenant connects.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use unitbill_domain::catalog::{Module, ModuleCode};
+use unitbill_domain::money::Currency;
+use unitbill_store::{ModuleKey, NewTenant, Role, Tenant, User};
+
+use crate::auth::{IssuedSecret, hash_password};
+use crate::{Engine, EngineError, EngineResult};
+
+/// A tenant to create, as a person typed it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TenantInput {
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+    pub currency: String,
+    #[serde(default = "default_sync_hour")]
+    pub sync_hour: i64,
+}
+
+fn default_sync_hour() -> i64 {
+    1
+}
+
+/// A tenant's time zone, checked against the bundled tz database.
+pub fn parse_time_zone(name: &str) -> EngineResult<TimeZone> {
+    TimeZone::get(name).map_err(|_| {
+        EngineError::field(
+            "time_zone",
+            format!("{name:?} is not an IANA time zone (e.g. America/New_York)"),
+        )
+    })
+}
+
+/// The civil date it is now in the tenant's time zone.
+pub fn tenant_today(engine: &Engine, tenant: &Tenant) -> EngineResult<Date> {
+    let tz = parse_time_zone(&tenant.time_zone)?;
+    Ok(engine.clock.now().to_zoned_datetime(tz).date())
+}
+
+impl Engine {
+    pub async fn create_tenant(&self, input: &TenantInput) -> EngineResult<Tenant> {
+        let mut errors = Vec::new();
+        let slug = input.slug.trim().to_lowercase();
+        if ModuleCode::parse(&slug).is_err() {
+            errors.push(unitbill_domain::usage::FieldError::new(
+                "slug",
+                "must be lowercase letters, digits and dashes (e.g. acme-msp)",
+            ));
+        }
+        if input.name.trim().is_empty() {
+            errors.push(unitbill_domain::usage::FieldError::new(
+                "name",
+                "must not be empty",
+            ));
+        }
+        if let Err(EngineError::Invalid(mut e)) = parse_time_zone(&input.time_zone) {
+            errors.append(&mut e);
+        }
+        let currency = Currency::parse(input.currency.trim());
+        if let Err(e) = &currency {
+            errors.push(unitbill_domain::usage::FieldError::new(
+                "currency",
+                e.to_string(),
+            ));
+        }
+        if !(0..=23).contains(&input.sync_hour) {
+            errors.push(unitbill_domain::usage::FieldError::new(
+                "sync_hour",
+                "must be an hour from 0 to 23",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(EngineError::Invalid(errors));
+        }
+        Ok(self
+            .store
+            .create_tenant(&NewTenant {
+                slug,
+                name: input.name.trim().to_owned(),
+                time_zone: input.time_zone.trim().to_owned(),
+                currency: currency.expect("checked").code().to_owned(),
+                sync_hour: input.sync_hour,
+                now: self.now_text(),
+            })
+            .await?)
+    }
+
+    /// Finds a tenant by slug or numeric id.
+    pub async fn find_tenant(&self, slug_or_id: &str) -> EngineResult<Tenant> {
+        match slug_or_id.parse::<i64>() {
+            Ok(id) => Ok(self.store.tenant(id).await?),
+            Err(_) => Ok(self.store.tenant_by_slug(slug_or_id).await?),
+        }
+    }
+
+    pub async fn add_user(
+        &self,
+        tenant_id: i64,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> EngineResult<User> {
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') || email.len() > 254 {
+            return Err(EngineError::field("email", "must be an email address"));
+        }
+        let hash = hash_password(password)?;
+        Ok(self
+            .store
+            .add_user(tenant_id, &email, &hash, role, &self.now_text())
+            .await?)
+    }
+
+    /// The definition of a module for a tenant: a catalog module, or a custom module the tenant
+    /// connected, with the billing types its usage registered.
+    pub async fn module_definition(
+        &self,
+        tenant_id: i64,
+        module_code: &str,
+    ) -> EngineResult<Module> {
+        if let Some(m) = self.catalog.get(module_code) {
+            return Ok(m.clone());
+        }
+        let connected = self.store.connected_modules(tenant_id).await?;
+        let custom = connected
+            .into_iter()
+            .find(|m| m.custom && m.module_code == module_code)
+            .ok_or_else(|| {
+                EngineError::NotFound(format!(
+                    "module {module_code:?} (not in the catalog nor a custom module of this tenant)"
+                ))
+            })?;
+        Ok(Module {
+            code: ModuleCode::parse(&custom.module_code)
+                .map_err(|e| EngineError::field("module", e.to_string()))?,
+            name: custom.name,
+            custom: true,
+            billing_types: self
+                .store
+                .custom_billing_types(tenant_id, module_code)
+                .await?,
+        })
+    }
+
+    /// Connects a module and issues its key (shown once). A code that is not in the catalog
+    /// connects a custom module named `custom_name`.
+    pub async fn connect_module(
+        &self,
+        tenant_id: i64,
+        module_code: &str,
+        custom_name: Option<&str>,
+    ) -> EngineResult<IssuedSecret<ModuleKey>> {
+        let code = ModuleCode::parse(module_code)
+            .map_err(|e| EngineError::field("module", e.to_string()))?;
+        let (name, custom) = match (self.catalog.get(code.as_str()), custom_name) {
+            (Some(m), _) => (m.name.clone(), false),
+            (None, Some(name)) if !name.trim().is_empty() => (name.trim().to_owned(), true),
+            (None, _) => {
+                return Err(EngineError::field(
+                    "module",
+                    format!(
+                        "{module_code:?} is not in the catalog; give a name to connect it as a custom module"
+                    ),
+                ));
+            }
+        };
+        self.store
+            .connect_module(tenant_id, code.as_str(), &name, custom, &self.now_text())
+            .await?;
+        self.issue_module_key(tenant_id, code.as_str()).await
+    }
+}

@@ -1,0 +1,136 @@
+//! The caller's tenant, its modules and their keys, and the organizations modules reported.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use unitbill_engine::EngineError;
+use unitbill_store::{ModuleOrg, Role, Tenant};
+
+use crate::AppState;
+use crate::auth::TenantCaller;
+use crate::problem::ApiResult;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tenant", get(tenant))
+        .route("/api/v1/modules", get(modules))
+        .route("/api/v1/modules/{module}/keys", post(connect))
+        .route("/api/v1/orgs", get(orgs))
+}
+
+/// The caller's tenant and its settings.
+#[utoipa::path(get, path = "/api/v1/tenant", responses((status = 200, body = Object)), security(("api_token" = [])), tag = "tenant")]
+pub async fn tenant(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+) -> ApiResult<Json<Tenant>> {
+    Ok(Json(
+        state
+            .engine
+            .store
+            .tenant(caller.tenant_id())
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ModuleView {
+    pub code: String,
+    pub name: String,
+    pub custom: bool,
+    pub connected: bool,
+    pub connected_at: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub billing_types: Vec<unitbill_domain::catalog::BillingType>,
+}
+
+/// The catalog and the tenant's custom modules, with what is connected.
+#[utoipa::path(get, path = "/api/v1/modules", responses((status = 200, body = Vec<ModuleView>)), security(("api_token" = [])), tag = "tenant")]
+pub async fn modules(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+) -> ApiResult<Json<Vec<ModuleView>>> {
+    let engine = &state.engine;
+    let connected = engine
+        .store
+        .connected_modules(caller.tenant_id())
+        .await
+        .map_err(EngineError::from)?;
+    let mut out: Vec<ModuleView> = engine
+        .catalog
+        .modules()
+        .map(|m| {
+            let c = connected.iter().find(|c| c.module_code == m.code.as_str());
+            ModuleView {
+                code: m.code.to_string(),
+                name: m.name.clone(),
+                custom: false,
+                connected: c.is_some(),
+                connected_at: c.map(|c| c.connected_at.clone()),
+                billing_types: m.billing_types.clone(),
+            }
+        })
+        .collect();
+    for c in connected.iter().filter(|c| c.custom) {
+        let def = engine
+            .module_definition(caller.tenant_id(), &c.module_code)
+            .await?;
+        out.push(ModuleView {
+            code: c.module_code.clone(),
+            name: c.name.clone(),
+            custom: true,
+            connected: true,
+            connected_at: Some(c.connected_at.clone()),
+            billing_types: def.billing_types,
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct ConnectRequest {
+    /// Display name, required to connect a custom module (a code not in the catalog).
+    pub name: Option<String>,
+}
+
+/// Connect a module (catalog or custom) and issue a module key; the key is shown only here.
+#[utoipa::path(post, path = "/api/v1/modules/{module}/keys", params(("module" = String, Path)), request_body = ConnectRequest,
+    responses((status = 200, body = Object, description = "`secret` is the module key")), security(("api_token" = [])), tag = "tenant")]
+pub async fn connect(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+    Path(module): Path<String>,
+    body: Option<Json<ConnectRequest>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Role::Admin)?;
+    let req = body.map(|b| b.0).unwrap_or_default();
+    let issued = state
+        .engine
+        .connect_module(caller.tenant_id(), &module, req.name.as_deref())
+        .await?;
+    Ok(Json(serde_json::to_value(issued).expect("serializable")))
+}
+
+#[derive(Deserialize)]
+pub struct OrgsQuery {
+    pub module: Option<String>,
+}
+
+/// Organizations the modules have reported, available for mapping as soon as first seen.
+#[utoipa::path(get, path = "/api/v1/orgs", params(("module" = Option<String>, Query)), responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "tenant")]
+pub async fn orgs(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<OrgsQuery>,
+) -> ApiResult<Json<Vec<ModuleOrg>>> {
+    Ok(Json(
+        state
+            .engine
+            .store
+            .module_orgs(caller.tenant_id(), q.module.as_deref())
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}

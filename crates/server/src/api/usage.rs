@@ -1,0 +1,260 @@
+//! Ingestion: modules push daily snapshots with their module key.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+use unitbill_domain::catalog::UnitOfMeasure;
+use unitbill_engine::ingest::SnapshotBody;
+use unitbill_store::{SnapshotOutcome, UsageRevision};
+
+use crate::AppState;
+use crate::auth::{ModuleCaller, TenantCaller};
+use crate::problem::{ApiResult, Problem};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/modules/{module}/usage/{date}",
+            get(get_snapshot).put(put_snapshot),
+        )
+        .route(
+            "/api/v1/modules/{module}/usage/{date}/revisions",
+            get(revisions),
+        )
+}
+
+/// A daily snapshot as a module sends it (documentation of the JSON form).
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct SnapshotRequest {
+    /// `true`: the snapshot lists every org and billing type of the day; whatever is absent is 0.
+    /// `false`: only the listed values change (merged into the day's complete snapshot if there
+    /// is one; otherwise unlisted values read through to earlier days).
+    complete: bool,
+    organizations: Vec<OrgUsageRequest>,
+}
+
+/// One organization of a snapshot.
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct OrgUsageRequest {
+    /// The module's id of the organization (1 to 255 characters), unique in the snapshot.
+    id: String,
+    name: String,
+    parent_id: Option<String>,
+    /// Billing type code -> quantity: a JSON integer 0..=1000000000 for `count` types, a JSON
+    /// boolean for `flag` types.
+    #[schema(value_type = Object)]
+    usage: BTreeMap<String, Value>,
+}
+
+/// The result of storing a snapshot.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SnapshotStored {
+    pub module: String,
+    pub date: String,
+    /// False when the snapshot repeated what was stored: nothing changed.
+    pub changed: bool,
+    /// Increases by one with every snapshot that changed the day.
+    pub version: i64,
+    pub values_written: usize,
+    pub revisions: usize,
+    pub new_orgs: usize,
+}
+
+/// A stored snapshot, read back.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SnapshotView {
+    pub module: String,
+    pub date: String,
+    pub complete: bool,
+    pub version: i64,
+    pub received_at: String,
+    pub received_by: String,
+    pub organizations: Vec<OrgUsageView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrgUsageView {
+    pub id: String,
+    pub name: String,
+    pub parent_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub usage: BTreeMap<String, Value>,
+}
+
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.starts_with("application/x-ndjson") || ct.starts_with("application/ndjson")
+        })
+}
+
+/// Store a module's daily snapshot.
+///
+/// Send `application/json` (the whole snapshot) or, for large snapshots, `application/x-ndjson`:
+/// a first line `{"complete": true|false}` followed by one organization object per line. Either
+/// form is stored in one transaction: all or nothing. The last snapshot for a (module, date)
+/// wins; sending the same one again changes nothing.
+#[utoipa::path(
+    put,
+    path = "/api/v1/modules/{module}/usage/{date}",
+    params(("module" = String, Path, description = "module code, e.g. datto-rmm"), ("date" = String, Path, description = "civil date YYYY-MM-DD")),
+    request_body(content(
+        (SnapshotRequest = "application/json"),
+        (String = "application/x-ndjson", example = json!("{\"complete\": true}\n{\"id\": \"site-1\", \"name\": \"Acme\", \"usage\": {\"desktop\": 4}}\n"))
+    )),
+    responses(
+        (status = 200, body = SnapshotStored),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "the key belongs to another module"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "a field is invalid; nothing was stored"),
+    ),
+    security(("module_key" = [])),
+    tag = "ingestion"
+)]
+pub async fn put_snapshot(
+    State(state): State<AppState>,
+    caller: ModuleCaller,
+    Path((module, date)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<SnapshotStored>> {
+    let ndjson = is_ndjson(&headers);
+    let limit = if ndjson {
+        state.limits.ndjson_bytes
+    } else {
+        state.limits.json_bytes
+    };
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Problem::field(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body",
+            format!("the body is larger than {limit} bytes; send the NDJSON form"),
+        )
+    })?;
+    let outcome: SnapshotOutcome = if ndjson {
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Problem::field(StatusCode::BAD_REQUEST, "body", "is not UTF-8"))?;
+        state
+            .engine
+            .ingest_snapshot(&caller.0, &module, &date, SnapshotBody::Ndjson(text))
+            .await?
+    } else {
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Problem::field(StatusCode::BAD_REQUEST, "body", format!("is not JSON: {e}"))
+        })?;
+        state
+            .engine
+            .ingest_snapshot(&caller.0, &module, &date, SnapshotBody::Json(&value))
+            .await?
+    };
+    Ok(Json(SnapshotStored {
+        module,
+        date,
+        changed: outcome.changed,
+        version: outcome.version,
+        values_written: outcome.values_written,
+        revisions: outcome.revisions,
+        new_orgs: outcome.new_orgs,
+    }))
+}
+
+/// Read a stored snapshot back, as the day reads after merges.
+#[utoipa::path(
+    get,
+    path = "/api/v1/modules/{module}/usage/{date}",
+    params(("module" = String, Path), ("date" = String, Path)),
+    responses((status = 200, body = SnapshotView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("module_key" = [])),
+    tag = "ingestion"
+)]
+pub async fn get_snapshot(
+    State(state): State<AppState>,
+    caller: ModuleCaller,
+    Path((module, date)): Path<(String, String)>,
+) -> ApiResult<Json<SnapshotView>> {
+    let engine = &state.engine;
+    let stored = engine.read_snapshot(&caller.0, &module, &date).await?;
+    let definition = engine
+        .module_definition(caller.0.tenant_id, &module)
+        .await?;
+    let orgs = engine
+        .store
+        .module_orgs(caller.0.tenant_id, Some(&module))
+        .await
+        .map_err(unitbill_engine::EngineError::from)?;
+    let names: BTreeMap<&str, (&str, Option<&str>)> = orgs
+        .iter()
+        .map(|o| (o.org_id.as_str(), (o.name.as_str(), o.parent_id.as_deref())))
+        .collect();
+    let mut by_org: BTreeMap<&str, BTreeMap<String, Value>> = BTreeMap::new();
+    for v in &stored.values {
+        let flag = definition
+            .billing_type(v.billing_type.as_str())
+            .is_some_and(|b| b.unit == UnitOfMeasure::Flag);
+        let value = if flag {
+            Value::Bool(v.quantity != 0)
+        } else {
+            Value::from(v.quantity)
+        };
+        by_org
+            .entry(v.org_id.as_str())
+            .or_default()
+            .insert(v.billing_type.to_string(), value);
+    }
+    let organizations = by_org
+        .into_iter()
+        .map(|(id, usage)| {
+            let (name, parent) = names.get(id).copied().unwrap_or((id, None));
+            OrgUsageView {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                parent_id: parent.map(str::to_owned),
+                usage,
+            }
+        })
+        .collect();
+    Ok(Json(SnapshotView {
+        module,
+        date,
+        complete: stored.complete,
+        version: stored.version,
+        received_at: stored.received_at,
+        received_by: stored.received_by,
+        organizations,
+    }))
+}
+
+/// Every change to a stored value of that day (who, when, old, new).
+#[utoipa::path(
+    get,
+    path = "/api/v1/modules/{module}/usage/{date}/revisions",
+    params(("module" = String, Path), ("date" = String, Path)),
+    responses((status = 200, body = Vec<Object>)),
+    security(("api_token" = [])),
+    tag = "ingestion"
+)]
+pub async fn revisions(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+    Path((module, date)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<UsageRevision>>> {
+    let date = unitbill_engine::ingest::parse_date("date", &date)?;
+    let rows = state
+        .engine
+        .store
+        .usage_revisions(caller.tenant_id(), &module, date)
+        .await
+        .map_err(unitbill_engine::EngineError::from)?;
+    Ok(Json(rows))
+}

@@ -1,0 +1,83 @@
+//! The HTTP edge of unitbill: the JSON API (described by `/api/openapi.json`) and, later, the
+//! web UI. Handlers parse, call one engine use case, and map its error in one place
+//! ([`problem`]).
+
+// Handlers return `Problem` by value: it becomes the response at once, so its size costs nothing.
+#![allow(clippy::result_large_err)]
+
+mod api;
+mod auth;
+mod openapi;
+mod problem;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+use unitbill_engine::Engine;
+
+pub use problem::Problem;
+
+/// Limits on request bodies: a JSON snapshot, and the NDJSON form for large ones.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub json_bytes: usize,
+    pub ndjson_bytes: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self {
+            json_bytes: 32 * 1024 * 1024,
+            ndjson_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub limits: BodyLimits,
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi::spec))
+        .merge(api::routes())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Serves until the process is stopped (Ctrl-C or SIGTERM finish in-flight requests).
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(address = %listener.local_addr()?, backend = state.engine.store.backend(), "unitbill is listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

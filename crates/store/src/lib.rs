@@ -1,0 +1,159 @@
+//! Storage for unitbill: one async interface, two backends.
+//!
+//! The interface is split by area (`TenantStore`, `UsageStore`, ...) and gathered in [`Store`],
+//! which the engine holds as `Arc<dyn Store>`. Both backends share one generic SQL code path
+//! ([`sql::SqlStore`]) because the SQL agrees: `$N` placeholders, `ON CONFLICT`, `RETURNING`,
+//! and TEXT for dates and decimals. Each backend keeps its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`), applied at start. [`connect`] picks the backend from the URL scheme.
+
+mod records;
+pub mod sql;
+pub mod testing;
+
+use std::sync::Arc;
+
+pub use records::*;
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use unitbill_domain::catalog::BillingType;
+use unitbill_domain::usage::{OrgReport, UsageValue};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Tenants, their people and their keys.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    async fn create_tenant(&self, tenant: &NewTenant) -> StoreResult<Tenant>;
+    async fn tenant(&self, id: i64) -> StoreResult<Tenant>;
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Tenant>;
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+    async fn add_user(
+        &self,
+        tenant_id: i64,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        now: &str,
+    ) -> StoreResult<User>;
+    async fn user_by_email(&self, tenant_id: i64, email: &str) -> StoreResult<User>;
+    async fn create_api_token(
+        &self,
+        tenant_id: i64,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: &str,
+    ) -> StoreResult<ApiToken>;
+    /// The token's role if the hash matches a token of that tenant that is not revoked.
+    async fn find_api_token(
+        &self,
+        tenant_id: i64,
+        token_hash: &str,
+    ) -> StoreResult<Option<ApiToken>>;
+    async fn revoke_api_token(&self, tenant_id: i64, id: i64, now: &str) -> StoreResult<()>;
+}
+
+/// Connected modules, their keys, their organizations and their daily usage.
+#[async_trait]
+pub trait UsageStore: Send + Sync {
+    /// Records a module as connected (idempotent: reconnecting keeps the first date).
+    async fn connect_module(
+        &self,
+        tenant_id: i64,
+        module_code: &str,
+        name: &str,
+        custom: bool,
+        now: &str,
+    ) -> StoreResult<ConnectedModule>;
+    async fn connected_modules(&self, tenant_id: i64) -> StoreResult<Vec<ConnectedModule>>;
+    async fn custom_billing_types(
+        &self,
+        tenant_id: i64,
+        module_code: &str,
+    ) -> StoreResult<Vec<BillingType>>;
+    async fn create_module_key(
+        &self,
+        tenant_id: i64,
+        module_code: &str,
+        key_hash: &str,
+        now: &str,
+    ) -> StoreResult<ModuleKey>;
+    async fn module_keys(&self, tenant_id: i64) -> StoreResult<Vec<ModuleKey>>;
+    async fn find_module_key(
+        &self,
+        tenant_id: i64,
+        key_hash: &str,
+    ) -> StoreResult<Option<ModuleKey>>;
+    async fn revoke_module_key(&self, tenant_id: i64, id: i64, now: &str) -> StoreResult<()>;
+    /// Stores one snapshot in one transaction: new custom billing types, the orgs it names, and
+    /// its values with the replace semantics of `unitbill_domain::usage::plan_snapshot`.
+    async fn put_snapshot(&self, put: &PutSnapshot<'_>) -> StoreResult<SnapshotOutcome>;
+    /// The stored snapshot of a module for a day, if any.
+    async fn snapshot(
+        &self,
+        tenant_id: i64,
+        module_code: &str,
+        date: Date,
+    ) -> StoreResult<Option<StoredSnapshot>>;
+    async fn module_orgs(
+        &self,
+        tenant_id: i64,
+        module_code: Option<&str>,
+    ) -> StoreResult<Vec<ModuleOrg>>;
+    async fn usage_revisions(
+        &self,
+        tenant_id: i64,
+        module_code: &str,
+        date: Date,
+    ) -> StoreResult<Vec<UsageRevision>>;
+}
+
+/// Everything unitbill stores.
+pub trait Store: TenantStore + UsageStore {
+    /// `sqlite` or `postgres`, for logs.
+    fn backend(&self) -> &'static str;
+}
+
+/// One snapshot to store (see [`UsageStore::put_snapshot`]).
+pub struct PutSnapshot<'a> {
+    pub tenant_id: i64,
+    pub module_code: &'a str,
+    pub date: Date,
+    pub complete: bool,
+    pub orgs: &'a [OrgReport],
+    pub values: &'a [UsageValue],
+    pub new_billing_types: &'a [BillingType],
+    /// Who sent it (a module key id, `key:12`), for revisions.
+    pub actor: &'a str,
+    pub now: &'a str,
+}
+
+/// Opens the database named by `url` (`sqlite://path/file.db`, `sqlite::memory:`,
+/// `postgres://...`) and brings its schema up to date.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sql::SqlStore::<sqlx::Sqlite>::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(sql::SqlStore::<sqlx::Postgres>::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

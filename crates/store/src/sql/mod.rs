@@ -1,0 +1,162 @@
+//! The SQL code path shared by SQLite and PostgreSQL.
+//!
+//! `SqlStore<DB>` is generic over the sqlx database; the [`sql_backend!`] macro states once the
+//! trait bounds every implementation block needs, so each area file writes its SQL once for
+//! both backends. What truly differs between them lives in [`Dialect`].
+
+mod tenants;
+mod usage;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiff::civil::Date;
+use sqlx::migrate::Migrator;
+use sqlx::{Database, Pool};
+
+use crate::{Store, StoreError, StoreResult};
+
+/// What differs between the two backends.
+pub trait Dialect: Database {
+    const LABEL: &'static str;
+    /// SQLite must take the write lock when a transaction starts, or two writers that both
+    /// read first deadlock on the upgrade; PostgreSQL locks rows as it goes.
+    const BEGIN_WRITE: &'static str;
+    /// Rows per multi-row `VALUES` statement (both stay far below their bind-parameter limits).
+    const BATCH_ROWS: usize = 1000;
+    fn migrator() -> &'static Migrator;
+}
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Dialect for sqlx::Sqlite {
+    const LABEL: &'static str = "sqlite";
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    fn migrator() -> &'static Migrator {
+        &SQLITE_MIGRATIONS
+    }
+}
+
+impl Dialect for sqlx::Postgres {
+    const LABEL: &'static str = "postgres";
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    fn migrator() -> &'static Migrator {
+        &POSTGRES_MIGRATIONS
+    }
+}
+
+/// The store, on one of the two backends.
+pub struct SqlStore<DB: Database> {
+    pub(crate) pool: Pool<DB>,
+}
+
+impl SqlStore<sqlx::Sqlite> {
+    /// Opens (creating if needed) a SQLite database in WAL mode and migrates it.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode survives a process crash without loss; only a power cut may
+            // lose the last transactions, and FULL costs an fsync per commit.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection.
+            .max_connections(if in_memory { 1 } else { 8 })
+            .connect_with(options)
+            .await?;
+        sqlx::Sqlite::migrator().run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+impl SqlStore<sqlx::Postgres> {
+    /// Connects to PostgreSQL and migrates the schema.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        sqlx::Postgres::migrator().run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// Writes `impl` blocks for `SqlStore<DB>` with the bounds the shared SQL needs.
+macro_rules! sql_backend {
+    (impl $trait:ident { $($body:tt)* }) => {
+        $crate::sql::sql_backend!(@bounds [#[async_trait::async_trait] impl<DB> $trait for] { $($body)* });
+    };
+    (impl { $($body:tt)* }) => {
+        $crate::sql::sql_backend!(@bounds [impl<DB>] { $($body)* });
+    };
+    (@bounds [$($head:tt)*] { $($body:tt)* }) => {
+        $($head)* $crate::sql::SqlStore<DB>
+        where
+            DB: $crate::sql::Dialect,
+            for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+            <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+            i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+            String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+            bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+            for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            Option<String>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
+        {
+            $($body)*
+        }
+    };
+}
+pub(crate) use sql_backend;
+
+sql_backend! {
+    impl Store {
+        fn backend(&self) -> &'static str {
+            DB::LABEL
+        }
+    }
+}
+
+/// `($1, $2, ...), ($k, ...)` for `rows` rows of `cols` parameters: both backends accept `$N`.
+pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+pub(crate) fn date_text(d: Date) -> String {
+    d.to_string()
+}
+
+/// Maps a unique-key violation to a readable conflict.
+pub(crate) fn conflict(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let what = what.into();
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            StoreError::Conflict(what)
+        }
+        _ => StoreError::Database(e),
+    }
+}

@@ -1,0 +1,337 @@
+//! The verbs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use unitbill_domain::catalog::Catalog;
+use unitbill_engine::tenants::TenantInput;
+use unitbill_engine::{Clock, Engine};
+use unitbill_server::{AppState, BodyLimits};
+use unitbill_store::Role;
+
+use crate::config::{FileConfig, database_url, default_data_dir};
+
+/// Integrated customer billing for managed service providers: daily unit counts from every
+/// module, mapped to client companies and contract services, billed on one invoice a month.
+#[derive(Parser, Debug)]
+#[command(name = "unitbill", version, propagate_version = true)]
+pub struct Cli {
+    /// Database: sqlite://PATH or postgres://USER@HOST/DB. Default: SQLite under --data-dir.
+    #[arg(long, env = "UNITBILL_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Directory for the embedded SQLite database. Default: the user's data directory.
+    #[arg(long, env = "UNITBILL_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// A TOML file with database_url, data_dir, listen, catalog.
+    #[arg(long, env = "UNITBILL_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Log as JSON lines (for log collectors) instead of text.
+    #[arg(long, env = "UNITBILL_LOG_JSON", global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API (and web UI) over HTTP.
+    Serve(ServeArgs),
+    /// Set up a demo tenant and serve it: the quickest way to see unitbill work.
+    Demo(crate::demo::DemoArgs),
+    /// Create and list tenants (MSPs).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Add people who sign in to a tenant.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Issue API tokens for scripts and integrations.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Connect modules and issue their keys.
+    #[command(subcommand)]
+    Module(ModuleCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "UNITBILL_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Let an admin set the server's clock through the API (testing only; logged loudly).
+    #[arg(long)]
+    pub test_clock: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Short id used in URLs and logins, e.g. acme-msp.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// IANA time zone: periods and usage dates are civil dates there.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// ISO 4217 currency of the tenant's invoices.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Hour of the day (tenant time) the nightly sync runs.
+        #[arg(long, default_value_t = 1)]
+        sync_hour: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user to a tenant.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// The password (or set UNITBILL_PASSWORD).
+        #[arg(long, env = "UNITBILL_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, value_parser = parse_role, default_value = "admin")]
+        role: Role,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token (printed once).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role, default_value = "admin")]
+        role: Role,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModuleCommand {
+    /// Connect a module and print its key (shown once). Codes: `unitbill module catalog`.
+    Connect {
+        /// Module code, e.g. datto-rmm; a code not in the catalog connects a custom module.
+        module: String,
+        #[arg(long)]
+        tenant: String,
+        /// Display name of a custom module.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the module catalog and its billing types.
+    Catalog {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role: admin, billing or viewer"))
+}
+
+/// The engine over the configured store.
+pub async fn open_engine(cli: &Cli, clock: Clock) -> Result<(Engine, FileConfig)> {
+    let file = FileConfig::load(cli.config.as_ref())?;
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .or(file.data_dir.clone())
+        .unwrap_or_else(default_data_dir);
+    let url = database_url(
+        cli.database_url.clone().or(file.database_url.clone()),
+        data_dir,
+    )?;
+    let store = unitbill_store::connect(&url)
+        .await
+        .with_context(|| format!("opening database {}", redact(&url)))?;
+    let mut catalog = Catalog::built_in();
+    if let Some(path) = &file.catalog {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading catalog {}", path.display()))?;
+        catalog.extend_from_toml(&text)?;
+    }
+    tracing::debug!(
+        database = redact(&url),
+        backend = store.backend(),
+        "store opened"
+    );
+    Ok((Engine::new(store, catalog, clock), file))
+}
+
+/// Hides a password in a database URL for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        println!("{}", text(value));
+    }
+    Ok(())
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let clock = match &cli.command {
+        Command::Serve(a) if a.test_clock => Clock::test(jiff::Timestamp::now()),
+        _ => Clock::system(),
+    };
+    let (engine, file) = open_engine(&cli, clock).await?;
+    match cli.command {
+        Command::Serve(args) => {
+            if engine.clock.is_test() {
+                tracing::warn!(
+                    "TEST CLOCK ON: an admin can set the server's time; never use this in production"
+                );
+            }
+            let listen = args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+            unitbill_server::serve(
+                AppState {
+                    engine,
+                    limits: BodyLimits::default(),
+                },
+                listen,
+            )
+            .await?;
+        }
+        Command::Demo(args) => crate::demo::run(engine, args, file.listen).await?,
+        Command::Tenant(TenantCommand::Create {
+            slug,
+            name,
+            time_zone,
+            currency,
+            sync_hour,
+            json,
+        }) => {
+            let t = engine
+                .create_tenant(&TenantInput {
+                    slug,
+                    name,
+                    time_zone,
+                    currency,
+                    sync_hour,
+                })
+                .await?;
+            print(json, &t, |t| {
+                format!(
+                    "created tenant {} ({}), id {}, {} {}",
+                    t.slug, t.name, t.id, t.time_zone, t.currency
+                )
+            })?;
+        }
+        Command::Tenant(TenantCommand::List { json }) => {
+            let all = engine.store.tenants().await?;
+            print(json, &all, |all| {
+                all.iter()
+                    .map(|t| {
+                        format!(
+                            "{:>4}  {:<20} {:<30} {:<20} {}",
+                            t.id, t.slug, t.name, t.time_zone, t.currency
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+        Command::User(UserCommand::Add {
+            tenant,
+            email,
+            password,
+            role,
+            json,
+        }) => {
+            let t = engine.find_tenant(&tenant).await?;
+            let u = engine.add_user(t.id, &email, &password, role).await?;
+            print(json, &u, |u| {
+                format!("added {} to {} as {}", u.email, t.slug, u.role.as_str())
+            })?;
+        }
+        Command::Token(TokenCommand::Create {
+            tenant,
+            name,
+            role,
+            json,
+        }) => {
+            let t = engine.find_tenant(&tenant).await?;
+            let issued = engine.issue_api_token(t.id, &name, role).await?;
+            print(json, &issued, |i| {
+                format!(
+                    "API token for {} ({}), shown only now:\n{}",
+                    t.slug,
+                    i.record.role.as_str(),
+                    i.secret
+                )
+            })?;
+        }
+        Command::Module(ModuleCommand::Connect {
+            module,
+            tenant,
+            name,
+            json,
+        }) => {
+            let t = engine.find_tenant(&tenant).await?;
+            let issued = engine
+                .connect_module(t.id, &module, name.as_deref())
+                .await?;
+            print(json, &issued, |i| {
+                format!(
+                    "connected {} for {}; its module key, shown only now:\n{}\n\nsend usage with:\n  curl -X PUT -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\\n    http://127.0.0.1:8080/api/v1/modules/{}/usage/YYYY-MM-DD -d @snapshot.json",
+                    i.record.module_code, t.slug, i.secret, i.secret, i.record.module_code
+                )
+            })?;
+        }
+        Command::Module(ModuleCommand::Catalog { json }) => {
+            let modules: Vec<_> = engine.catalog.modules().cloned().collect();
+            print(json, &modules, |ms| {
+                ms.iter()
+                    .map(|m| {
+                        let types = m
+                            .billing_types
+                            .iter()
+                            .map(|b| format!("{} ({})", b.code, b.unit.as_str()))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        format!("{:<24} {:<28} {}", m.code, m.name, types)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! `unitbill`: the command line. Thin: it parses flags, opens the store, and calls the engine
+//! or the server.
+
+mod cli;
+mod config;
+mod demo;
+
+use anyhow::Result;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = cli::Cli::parse();
+    config::init_logging(cli.log_json);
+    cli::run(cli).await
+}
