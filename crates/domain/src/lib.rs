@@ -5,6 +5,7 @@
 //! - [`money`] and [`period`]: exact decimals, rounding, tenant calendar months;
 //! - [`catalog`]: the known modules and their billing types (a data file operators extend);
 //! - [`usage`]: a module's daily snapshot, validated when parsed;
+//! - [`setup`]: companies, contracts, contract services and effective-dated mappings;
 //! - [`rules`]: change rules and timings, the quantity a contract service bills for a period;
 //! - [`invoice`]: invoice lines, taxes, totals and credit notes;
 //! - [`matching`]: suggestions of a company for an unmapped module organization.
@@ -15,4 +16,5 @@ pub mod matching;
 pub mod money;
 pub mod period;
 pub mod rules;
+pub mod setup;
 pub mod usage;

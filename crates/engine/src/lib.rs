@@ -6,6 +6,9 @@
 pub mod auth;
 mod clock;
 pub mod ingest;
+pub mod mapping;
+mod periods;
+pub mod setup;
 pub mod tenants;
 
 use std::sync::Arc;

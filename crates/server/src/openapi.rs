@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{tenant, usage};
+use crate::api::{setup, tenant, usage};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,28 @@ use crate::api::{tenant, usage};
         tenant::modules,
         tenant::connect,
         tenant::orgs,
+        setup::put_tax_rate,
+        setup::list_tax_rates,
+        setup::create_company,
+        setup::update_company,
+        setup::list_companies,
+        setup::create_service,
+        setup::list_services,
+        setup::create_contract,
+        setup::update_contract,
+        setup::list_contracts,
+        setup::add_contract_service,
+        setup::change_contract_service,
+        setup::list_contract_services,
+        setup::list_terms,
+        setup::set_module_billing,
+        setup::list_module_billing,
+        setup::map_orgs,
+        setup::list_org_mappings,
+        setup::map_service,
+        setup::list_service_mappings,
+        setup::suggestions,
+        setup::accept_suggestions,
     ),
     modifiers(&Security)
 )]

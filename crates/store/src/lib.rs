@@ -17,6 +17,7 @@ pub use records::*;
 use async_trait::async_trait;
 use jiff::civil::Date;
 use unitbill_domain::catalog::BillingType;
+use unitbill_domain::invoice::TaxRate;
 use unitbill_domain::usage::{OrgReport, UsageValue};
 
 /// Why a storage operation failed.
@@ -126,8 +127,139 @@ pub trait UsageStore: Send + Sync {
     ) -> StoreResult<Vec<UsageRevision>>;
 }
 
+/// Companies, services, contracts and the effective-dated mapping logs. Logs are append-only
+/// and read back in the order changes were made.
+#[async_trait]
+pub trait SetupStore: Send + Sync {
+    async fn set_billing_start(&self, tenant_id: i64, period: Option<&str>) -> StoreResult<()>;
+    async fn put_tax_rate(&self, tenant_id: i64, rate: &TaxRate) -> StoreResult<()>;
+    async fn tax_rates(&self, tenant_id: i64) -> StoreResult<Vec<TaxRate>>;
+    /// Creates (id 0) or updates a company.
+    async fn save_company(
+        &self,
+        tenant_id: i64,
+        company: &CompanyRecord,
+        now: &str,
+    ) -> StoreResult<CompanyRecord>;
+    async fn companies(&self, tenant_id: i64) -> StoreResult<Vec<CompanyRecord>>;
+    async fn create_service(
+        &self,
+        tenant_id: i64,
+        service: &ServiceRecord,
+    ) -> StoreResult<ServiceRecord>;
+    async fn services(&self, tenant_id: i64) -> StoreResult<Vec<ServiceRecord>>;
+    /// Creates (id 0) or updates a contract.
+    async fn save_contract(
+        &self,
+        tenant_id: i64,
+        contract: &ContractRecord,
+        now: &str,
+    ) -> StoreResult<ContractRecord>;
+    async fn contracts(&self, tenant_id: i64) -> StoreResult<Vec<ContractRecord>>;
+    /// Adds a service to a contract with its first terms, in one transaction.
+    async fn add_contract_service(
+        &self,
+        tenant_id: i64,
+        cs: &ContractServiceRecord,
+        terms: &TermsChange,
+    ) -> StoreResult<ContractServiceRecord>;
+    async fn contract_services(&self, tenant_id: i64) -> StoreResult<Vec<ContractServiceRecord>>;
+    async fn add_terms_change(&self, tenant_id: i64, change: &TermsChange) -> StoreResult<()>;
+    async fn terms_changes(&self, tenant_id: i64) -> StoreResult<Vec<TermsChange>>;
+    /// Appends org mapping changes (several at once for bulk accepts), in one transaction.
+    async fn add_org_mapping_changes(
+        &self,
+        tenant_id: i64,
+        changes: &[OrgMappingChange],
+    ) -> StoreResult<()>;
+    async fn org_mapping_changes(&self, tenant_id: i64) -> StoreResult<Vec<OrgMappingChange>>;
+    async fn add_service_mapping_change(
+        &self,
+        tenant_id: i64,
+        change: &ServiceMappingChange,
+    ) -> StoreResult<()>;
+    async fn service_mapping_changes(
+        &self,
+        tenant_id: i64,
+    ) -> StoreResult<Vec<ServiceMappingChange>>;
+    async fn add_module_billing_change(
+        &self,
+        tenant_id: i64,
+        change: &ModuleBillingChange,
+    ) -> StoreResult<()>;
+    async fn module_billing_changes(&self, tenant_id: i64)
+    -> StoreResult<Vec<ModuleBillingChange>>;
+}
+
+/// The sync's inputs (stored usage by day range) and outputs (unit history, activity log).
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    async fn sync_state(&self, tenant_id: i64) -> StoreResult<SyncState>;
+    /// Days from `from` on must be recomputed (late usage, a mapping change).
+    async fn mark_resync_from(&self, tenant_id: i64, from: Date) -> StoreResult<()>;
+    /// Takes the tenant's sync lease if it is free or expired; false if another holder has it.
+    async fn acquire_sync_lease(
+        &self,
+        tenant_id: i64,
+        holder: &str,
+        now: &str,
+        expires_at: &str,
+    ) -> StoreResult<bool>;
+    async fn release_sync_lease(&self, tenant_id: i64, holder: &str) -> StoreResult<()>;
+    /// The earliest day any module reported, if any.
+    async fn first_usage_day(&self, tenant_id: i64) -> StoreResult<Option<Date>>;
+    /// Snapshot headers of every module for days in [from, to].
+    async fn snapshot_days(
+        &self,
+        tenant_id: i64,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<SnapshotDay>>;
+    /// Per module, the latest day before `day` that has a complete snapshot.
+    async fn last_complete_days(
+        &self,
+        tenant_id: i64,
+        day: Date,
+    ) -> StoreResult<Vec<(String, Date)>>;
+    /// Stored values of every module for days in [from, to], ordered by day.
+    async fn usage_between(
+        &self,
+        tenant_id: i64,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<DatedUsage>>;
+    /// Replaces what is stored for each day and advances the sync state, in one transaction.
+    async fn write_synced_days(
+        &self,
+        tenant_id: i64,
+        days: &[SyncedDay],
+        synced_through: Date,
+    ) -> StoreResult<()>;
+    async fn unit_history(
+        &self,
+        tenant_id: i64,
+        contract_service_id: Option<i64>,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<UnitRow>>;
+    async fn unit_sources(
+        &self,
+        tenant_id: i64,
+        contract_service_id: i64,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<UnitSourceRow>>;
+    async fn activity(
+        &self,
+        tenant_id: i64,
+        from: Date,
+        to: Date,
+        failed_only: bool,
+    ) -> StoreResult<Vec<ActivityRecord>>;
+}
+
 /// Everything unitbill stores.
-pub trait Store: TenantStore + UsageStore {
+pub trait Store: TenantStore + UsageStore + SetupStore + SyncStore {
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;
 }

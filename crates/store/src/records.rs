@@ -43,6 +43,8 @@ pub struct Tenant {
     pub lookback_periods: i64,
     pub retention_days: Option<i64>,
     pub created_at: String,
+    /// The period closed by the first invoice run (`YYYY-MM`): nothing before it is billed.
+    pub billing_start: Option<String>,
 }
 
 /// A tenant to create (validated by the engine).
@@ -146,4 +148,165 @@ impl UsageRevision {
             changed_at: changed_at.to_owned(),
         }
     }
+}
+
+/// A company as stored (tax rates by name; see `tax_rates`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompanyRecord {
+    pub id: i64,
+    pub name: String,
+    pub status: unitbill_domain::setup::CompanyStatus,
+    pub currency: String,
+    /// Names of tenant tax rates; empty = exempt.
+    pub tax_rates: Vec<String>,
+    pub payment_terms_days: i64,
+    pub bill_to_id: Option<i64>,
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceRecord {
+    pub id: i64,
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unit_price: rust_decimal::Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unit_cost: rust_decimal::Decimal,
+    pub taxable: bool,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractRecord {
+    pub id: i64,
+    pub company_id: i64,
+    pub name: String,
+    pub start_date: jiff::civil::Date,
+    pub end_date: Option<jiff::civil::Date>,
+    pub timing: unitbill_domain::rules::Timing,
+    pub currency: String,
+    pub purchase_order: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractServiceRecord {
+    pub id: i64,
+    pub contract_id: i64,
+    pub service_id: i64,
+    pub description: String,
+    pub active_from: jiff::civil::Date,
+}
+
+/// Who made a change and when (RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Changed {
+    pub by: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TermsChange {
+    pub contract_service_id: i64,
+    pub effective_from: jiff::civil::Date,
+    pub terms: unitbill_domain::setup::ServiceTerms,
+    pub changed: Changed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgMappingChange {
+    pub module_code: String,
+    pub org_id: String,
+    pub effective_from: jiff::civil::Date,
+    pub assignment: unitbill_domain::setup::OrgAssignment,
+    pub changed: Changed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceMappingChange {
+    pub contract_id: i64,
+    pub module_code: String,
+    pub billing_type: String,
+    pub effective_from: jiff::civil::Date,
+    /// None unmaps.
+    pub contract_service_id: Option<i64>,
+    pub changed: Changed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleBillingChange {
+    pub module_code: String,
+    pub effective_from: jiff::civil::Date,
+    pub enabled: bool,
+    pub changed: Changed,
+}
+
+/// How far the sync has come for a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SyncState {
+    pub synced_through: Option<jiff::civil::Date>,
+    /// Data or mappings changed for days from here on: they are recomputed by the next sync.
+    pub resync_from: Option<jiff::civil::Date>,
+}
+
+/// U(cs, d) as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitRow {
+    pub contract_service_id: i64,
+    pub day: jiff::civil::Date,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub units: rust_decimal::Decimal,
+    pub stale: bool,
+}
+
+/// One module org's part of U(cs, d).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitSourceRow {
+    pub contract_service_id: i64,
+    pub day: jiff::civil::Date,
+    pub module_code: String,
+    pub org_id: String,
+    pub billing_type: String,
+    pub quantity: i64,
+}
+
+/// One row of the daily activity digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivityRecord {
+    pub day: jiff::civil::Date,
+    pub module_code: String,
+    pub billing_type: String,
+    pub company_id: Option<i64>,
+    pub contract_service_id: Option<i64>,
+    /// increased, decreased, unchanged or failed.
+    pub status: String,
+    /// Why a failed row bills nothing: org_not_mapped, billing_type_not_mapped, no_active_contract.
+    pub reason: Option<String>,
+    pub units: i64,
+    pub previous_units: i64,
+    pub amount_at_stake: Option<String>,
+}
+
+/// Everything the sync computed for one day.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyncedDay {
+    pub day: Option<jiff::civil::Date>,
+    pub units: Vec<UnitRow>,
+    pub sources: Vec<UnitSourceRow>,
+    pub activity: Vec<ActivityRecord>,
+}
+
+/// A module's snapshot header for a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotDay {
+    pub module_code: String,
+    pub day: jiff::civil::Date,
+    pub complete: bool,
+}
+
+/// A stored usage value with its module and day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatedUsage {
+    pub module_code: String,
+    pub day: jiff::civil::Date,
+    pub value: unitbill_domain::usage::UsageValue,
 }

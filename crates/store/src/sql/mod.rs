@@ -4,6 +4,8 @@
 //! trait bounds every implementation block needs, so each area file writes its SQL once for
 //! both backends. What truly differs between them lives in [`Dialect`].
 
+mod setup;
+mod sync;
 mod tenants;
 mod usage;
 

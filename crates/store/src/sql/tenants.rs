@@ -13,9 +13,9 @@ type TenantRow = (
     i64,
     Option<i64>,
     String,
+    Option<String>,
 );
-const TENANT_COLUMNS: &str =
-    "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at";
+const TENANT_COLUMNS: &str = "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at, billing_start";
 
 fn tenant(r: TenantRow) -> Tenant {
     Tenant {
@@ -28,6 +28,7 @@ fn tenant(r: TenantRow) -> Tenant {
         lookback_periods: r.6,
         retention_days: r.7,
         created_at: r.8,
+        billing_start: r.9,
     }
 }
 
