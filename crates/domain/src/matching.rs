@@ -11,21 +11,29 @@
 //!    the whole name with its tails, each " - " segment, a "dba" name) and each reading is
 //!    scored, the less likely ones at a small discount.
 //! 2. **Score** of a reading against a company name: tokens are aligned (exactly, through
-//!    typos of one or two edits, or across a missing space: "Northstar" ~ "North Star") and
-//!    weighted by rarity in the tenant's company list (IDF), with common words such as "group"
-//!    or "services" discounted further. The score is an F-measure of how much of the org
-//!    name's weight and how much of the company name's weight is matched, so both a missing
-//!    word ("Acme Dental" vs "Acme Dental Lab") and an extra one cost. Words unknown to the
+//!    typos of one or two edits, across a missing space: "Northstar" ~ "North Star", and at a
+//!    lower similarity as an abbreviation "Dyn." ~ "Dynamics", a shared stem "Distillery" ~
+//!    "Distilling", or initials "FCU" ~ "Federal Credit Union") and weighted by rarity in the
+//!    tenant's company list (IDF), with common words such as "group" or "services" discounted
+//!    further. The score is an F-measure of how much of the org name's weight and how much of
+//!    the company name's weight is matched, so both a missing word ("Acme Dental" vs "Acme
+//!    Dental Lab") and an extra one cost, and both at once (another business with a similar
+//!    name: "Oak Tree Dental" vs "Oak Tree Accounting") cost more. Words unknown to the
 //!    company list weigh the most: "Acme Roofing" is not "Acme Corporation".
 //! 3. **Evidence from other modules**: an org already mapped to a company (in any module) whose
 //!    name matches scores for that company too.
 //! 4. **Margin**: the confidence is the score times the share of a softmax over the
 //!    candidates' scores, so a runner-up close behind (look-alike clients "Acme Dental" and
 //!    "Acme Dental Lab") pulls the confidence of both down, below the bulk-accept threshold.
+//!    When the org name is only part of the best company's name, the share is also taken over
+//!    how much of the org name each candidate covers: "Coastal Insurance" is contained in both
+//!    "Coastal Insurance Group" and "Coastal Insurance Brokers" and tells them apart by nothing.
 //!
-//! The [`Matcher`] is built once per tenant (an inverted token index plus a deletion index for
-//! typos), so a suggestion only scores the few companies that share a word with the org.
-//! [`evaluate`] measures the whole on the labelled set in `data/matching/`.
+//! The [`Matcher`] is built once per tenant (an inverted token index, a deletion index for
+//! typos, sorted spellings for abbreviations, an index of initials), so a suggestion only
+//! scores the few dozen names that share a word with the org: tens of microseconds for a
+//! tenant of 5,000 companies. [`evaluate`] measures the whole on the labelled set in
+//! `data/matching/`.
 
 mod eval;
 mod index;
@@ -40,7 +48,9 @@ pub use eval::{EvalReport, MatchingError, evaluate, evaluate_holdout, evaluate_o
 pub use index::Matcher;
 
 /// The confidence from which a suggestion may be accepted in bulk. Tuned on the labelled set
-/// (`data/matching/eval.csv`) for precision first; see [`evaluate`].
+/// (`data/matching/eval.csv`) for precision first: there, no org is accepted wrongly from
+/// 0.80 up, and 0.90 leaves a margin above the look-alikes of clients missing from the list
+/// (a one-letter variant of a short name scores about 0.84-0.90); see [`evaluate`].
 pub const DEFAULT_ACCEPT_THRESHOLD: f64 = 0.9;
 
 /// A company a module organization can be mapped to.

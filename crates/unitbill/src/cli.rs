@@ -53,6 +53,21 @@ pub enum Command {
     /// Connect modules and issue their keys.
     #[command(subcommand)]
     Module(ModuleCommand),
+    /// Mapping suggestions: measure the matcher on the labelled evaluation set.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MappingCommand {
+    /// Print top-1 accuracy and bulk-accept precision and recall on the labelled sets.
+    Evaluate {
+        /// Bulk-accept threshold (default: the matcher's tuned default).
+        #[arg(long)]
+        threshold: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -313,6 +328,37 @@ pub async fn run(cli: Cli) -> Result<()> {
                     "connected {} for {}; its module key, shown only now:\n{}\n\nsend usage with:\n  curl -X PUT -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\\n    http://127.0.0.1:8080/api/v1/modules/{}/usage/YYYY-MM-DD -d @snapshot.json",
                     i.record.module_code, t.slug, i.secret, i.secret, i.record.module_code
                 )
+            })?;
+        }
+        Command::Mapping(MappingCommand::Evaluate { threshold, json }) => {
+            use unitbill_domain::matching::{DEFAULT_ACCEPT_THRESHOLD, evaluate, evaluate_holdout};
+            let t = threshold.unwrap_or(DEFAULT_ACCEPT_THRESHOLD);
+            let reports = [
+                ("evaluation set", evaluate(t)),
+                ("held-out set", evaluate_holdout(t)),
+            ];
+            print(json, &reports, |reports| {
+                reports
+                    .iter()
+                    .map(|(name, r)| {
+                        format!(
+                            "{name}: {} orgs ({} with a company)\n  top-1 accuracy        {:.2}% ({}/{})\n  bulk-accept @ {:.2}     precision {:.2}% ({}/{}), accepts {:.2}% of orgs with a company\n  wrong accepts         {}{}",
+                            r.orgs,
+                            r.with_company,
+                            r.top1_accuracy * 100.0,
+                            r.top1_correct,
+                            r.with_company,
+                            r.threshold,
+                            r.precision * 100.0,
+                            r.accepted_correct,
+                            r.accepted,
+                            r.recall * 100.0,
+                            r.wrong_accepts.len(),
+                            r.wrong_accepts.iter().map(|(o, s, t)| format!("\n    {o:?} -> {s:?} (truth {t:?})")).collect::<String>()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })?;
         }
         Command::Module(ModuleCommand::Catalog { json }) => {
