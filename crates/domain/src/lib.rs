@@ -10,11 +10,14 @@
 //! - [`invoice`]: invoice lines, taxes, totals and credit notes;
 //! - [`matching`]: suggestions of a company for an unmapped module organization.
 
+pub mod billing;
 pub mod catalog;
 pub mod invoice;
 pub mod matching;
 pub mod money;
+pub mod numbering;
 pub mod period;
 pub mod rules;
 pub mod setup;
+pub mod units;
 pub mod usage;

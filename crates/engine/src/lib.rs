@@ -6,9 +6,11 @@
 pub mod auth;
 mod clock;
 pub mod ingest;
+pub mod invoicing;
 pub mod mapping;
 mod periods;
 pub mod setup;
+pub mod sync;
 pub mod tenants;
 
 use std::sync::Arc;

@@ -40,6 +40,22 @@ impl Default for BodyLimits {
 pub struct AppState {
     pub engine: Engine,
     pub limits: BodyLimits,
+    /// Signs web UI session cookies. Processes sharing a database must share it
+    /// (`UNITBILL_SESSION_KEY`); by default each process makes its own.
+    pub session_key: std::sync::Arc<[u8; 64]>,
+}
+
+impl AppState {
+    /// The state with default limits and a fresh random session key.
+    pub fn new(engine: Engine) -> Self {
+        let mut key = [0u8; 64];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+        Self {
+            engine,
+            limits: BodyLimits::default(),
+            session_key: std::sync::Arc::new(key),
+        }
+    }
 }
 
 /// The whole application.
@@ -59,6 +75,16 @@ async fn healthz() -> &'static str {
 /// Serves until the process is stopped (Ctrl-C or SIGTERM finish in-flight requests).
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    let scheduler = state.engine.clone();
+    tokio::spawn(async move {
+        // Checks every minute; a tenant syncs once its local hour passes its sync hour.
+        loop {
+            if let Err(e) = scheduler.run_due_syncs().await {
+                tracing::error!(error = %e, "sync scheduler pass failed");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
     tracing::info!(address = %listener.local_addr()?, backend = state.engine.store.backend(), "unitbill is listening");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown())

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{setup, tenant, usage};
+use crate::api::{invoices, setup, sync, tenant, usage};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,8 @@ use crate::api::{setup, tenant, usage};
         tenant::modules,
         tenant::connect,
         tenant::orgs,
+        tenant::get_clock,
+        tenant::set_clock,
         setup::put_tax_rate,
         setup::list_tax_rates,
         setup::create_company,
@@ -39,6 +41,24 @@ use crate::api::{setup, tenant, usage};
         setup::list_service_mappings,
         setup::suggestions,
         setup::accept_suggestions,
+        sync::sync_now,
+        sync::unit_history,
+        sync::unit_sources,
+        sync::activity,
+        invoices::run,
+        invoices::open_period,
+        invoices::billing_start,
+        invoices::list,
+        invoices::show,
+        invoices::post_many,
+        invoices::void,
+        invoices::pay,
+        invoices::apply_credit,
+        invoices::explain,
+        invoices::goodwill,
+        invoices::one_off,
+        invoices::payments,
+        invoices::aging,
     ),
     modifiers(&Security)
 )]

@@ -258,8 +258,88 @@ pub trait SyncStore: Send + Sync {
     ) -> StoreResult<Vec<ActivityRecord>>;
 }
 
+/// Invoice runs, documents, numbering, one-off lines, payments and credit.
+#[async_trait]
+pub trait InvoiceStore: Send + Sync {
+    /// Periods that have had a run, ascending.
+    async fn invoice_runs(&self, tenant_id: i64) -> StoreResult<Vec<String>>;
+    /// Replaces the drafts of a period with new ones (and records the run), in one
+    /// transaction. Posted, paid and void documents are never touched.
+    async fn replace_drafts(
+        &self,
+        tenant_id: i64,
+        period: &str,
+        drafts: &[DocumentRecord],
+        now: &str,
+    ) -> StoreResult<Vec<i64>>;
+    /// Document headers (no lines), newest first; filters are optional.
+    async fn documents(
+        &self,
+        tenant_id: i64,
+        period: Option<&str>,
+        company_id: Option<i64>,
+    ) -> StoreResult<Vec<DocumentRecord>>;
+    /// One document with its lines.
+    async fn document(&self, tenant_id: i64, id: i64) -> StoreResult<DocumentRecord>;
+    async fn document_by_number(&self, tenant_id: i64, number: &str)
+    -> StoreResult<DocumentRecord>;
+    /// Lines of posted documents (any status but draft) whose line period is in [from, to],
+    /// with their document's kind and credit reason: what billed(Q) is computed from.
+    async fn posted_lines(
+        &self,
+        tenant_id: i64,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Vec<(DocumentLineRecord, String, Option<String>)>>;
+    /// Posts a draft: takes the next number of its kind from the tenant's gapless sequence and
+    /// formats it, in the same transaction (concurrent posts get consecutive numbers).
+    async fn post_document(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        now: &str,
+    ) -> StoreResult<DocumentRecord>;
+    /// Inserts a credit note and posts it at once; a void also marks its invoice void.
+    async fn insert_posted_credit_note(
+        &self,
+        tenant_id: i64,
+        note: &DocumentRecord,
+        now: &str,
+    ) -> StoreResult<DocumentRecord>;
+    async fn set_document_status(&self, tenant_id: i64, id: i64, status: &str) -> StoreResult<()>;
+    async fn add_one_off(
+        &self,
+        tenant_id: i64,
+        one_off: &OneOffRecord,
+        now: &str,
+    ) -> StoreResult<OneOffRecord>;
+    async fn one_offs(&self, tenant_id: i64, period: &str) -> StoreResult<Vec<OneOffRecord>>;
+    async fn add_payment(
+        &self,
+        tenant_id: i64,
+        payment: &PaymentRecord,
+        now: &str,
+    ) -> StoreResult<PaymentRecord>;
+    async fn payments(
+        &self,
+        tenant_id: i64,
+        company_id: Option<i64>,
+    ) -> StoreResult<Vec<PaymentRecord>>;
+    async fn add_credit_application(
+        &self,
+        tenant_id: i64,
+        application: &CreditApplication,
+        now: &str,
+    ) -> StoreResult<()>;
+    async fn credit_applications(
+        &self,
+        tenant_id: i64,
+        company_id: Option<i64>,
+    ) -> StoreResult<Vec<CreditApplication>>;
+}
+
 /// Everything unitbill stores.
-pub trait Store: TenantStore + UsageStore + SetupStore + SyncStore {
+pub trait Store: TenantStore + UsageStore + SetupStore + SyncStore + InvoiceStore {
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;
 }

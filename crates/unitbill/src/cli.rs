@@ -9,7 +9,7 @@ use serde::Serialize;
 use unitbill_domain::catalog::Catalog;
 use unitbill_engine::tenants::TenantInput;
 use unitbill_engine::{Clock, Engine};
-use unitbill_server::{AppState, BodyLimits};
+use unitbill_server::AppState;
 use unitbill_store::Role;
 
 use crate::config::{FileConfig, database_url, default_data_dir};
@@ -56,6 +56,48 @@ pub enum Command {
     /// Mapping suggestions: measure the matcher on the labelled evaluation set.
     #[command(subcommand)]
     Mapping(MappingCommand),
+    /// Bring a tenant's unit history up to date (the nightly job, on demand).
+    Sync(SyncArgs),
+    /// Invoice runs, documents, payments.
+    #[command(subcommand)]
+    Invoice(InvoiceCommand),
+    /// Measure ingestion, sync and invoicing on a fresh database (results: docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InvoiceCommand {
+    /// Run (or re-run) the close of a period: sync, then one draft per company.
+    Run {
+        #[arg(long)]
+        tenant: String,
+        /// The period to close, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// Post the drafts at once.
+        #[arg(long)]
+        post: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List documents.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one document (by number or id) with its lines.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +110,22 @@ pub enum MappingCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// Sync through this date (default: yesterday in the tenant's time zone).
+    #[arg(long, conflicts_with = "to")]
+    pub date: Option<String>,
+    /// Recompute from this date (with --to).
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -223,6 +281,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) if a.test_clock => Clock::test(jiff::Timestamp::now()),
         _ => Clock::system(),
     };
+    if let Command::Bench(cmd) = cli.command {
+        return crate::bench::run(cmd, cli.database_url).await;
+    }
     let (engine, file) = open_engine(&cli, clock).await?;
     match cli.command {
         Command::Serve(args) => {
@@ -235,14 +296,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-            unitbill_server::serve(
-                AppState {
-                    engine,
-                    limits: BodyLimits::default(),
-                },
-                listen,
-            )
-            .await?;
+            unitbill_server::serve(AppState::new(engine), listen).await?;
         }
         Command::Demo(args) => crate::demo::run(engine, args, file.listen).await?,
         Command::Tenant(TenantCommand::Create {
@@ -361,6 +415,32 @@ pub async fn run(cli: Cli) -> Result<()> {
                     .join("\n")
             })?;
         }
+        Command::Sync(args) => {
+            let t = engine.find_tenant(&args.tenant).await?;
+            let parse = |f: &str, v: &str| unitbill_engine::ingest::parse_date(f, v);
+            let through = match (&args.date, &args.to) {
+                (Some(d), _) => parse("date", d)?,
+                (None, Some(d)) => parse("to", d)?,
+                (None, None) => unitbill_engine::tenants::tenant_today(&engine, &t)?.yesterday()?,
+            };
+            if let Some(from) = &args.from {
+                engine
+                    .store
+                    .mark_resync_from(t.id, parse("from", from)?)
+                    .await?;
+            }
+            let report = engine.sync_through(t.id, through).await?;
+            print(args.json, &report, |r| match (&r.from, r.busy) {
+                (_, true) => "another process is syncing this tenant; nothing done".to_owned(),
+                (None, _) => format!("{} is up to date through {}", t.slug, r.through),
+                (Some(from), _) => format!(
+                    "synced {} from {from} through {} ({} days)",
+                    t.slug, r.through, r.days
+                ),
+            })?;
+        }
+        Command::Invoice(cmd) => crate::invoice_cli::run(&engine, cmd).await?,
+        Command::Bench(_) => unreachable!("handled before opening the store"),
         Command::Module(ModuleCommand::Catalog { json }) => {
             let modules: Vec<_> = engine.catalog.modules().cloned().collect();
             print(json, &modules, |ms| {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use unitbill_engine::Engine;
 use unitbill_engine::tenants::TenantInput;
-use unitbill_server::{AppState, BodyLimits};
+use unitbill_server::AppState;
 use unitbill_store::Role;
 
 #[derive(Args, Debug)]
@@ -65,13 +65,6 @@ pub async fn run(engine: Engine, args: DemoArgs, file_listen: Option<SocketAddr>
     if args.no_serve {
         return Ok(());
     }
-    unitbill_server::serve(
-        AppState {
-            engine,
-            limits: BodyLimits::default(),
-        },
-        listen,
-    )
-    .await?;
+    unitbill_server::serve(AppState::new(engine), listen).await?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! JSON API routes, by area.
 
+pub(crate) mod invoices;
 pub(crate) mod setup;
+pub(crate) mod sync;
 pub(crate) mod tenant;
 pub(crate) mod usage;
 
@@ -13,4 +15,6 @@ pub fn routes() -> Router<AppState> {
         .merge(usage::routes())
         .merge(tenant::routes())
         .merge(setup::routes())
+        .merge(sync::routes())
+        .merge(invoices::routes())
 }

@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/modules", get(modules))
         .route("/api/v1/modules/{module}/keys", post(connect))
         .route("/api/v1/orgs", get(orgs))
+        .route("/api/v1/test-clock", get(get_clock).put(set_clock))
 }
 
 /// The caller's tenant and its settings.
@@ -133,4 +134,53 @@ pub async fn orgs(
             .await
             .map_err(EngineError::from)?,
     ))
+}
+
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    /// RFC 3339 instant, e.g. 2026-12-01T06:00:00Z.
+    pub now: String,
+    /// Whether the server runs with `--test-clock`.
+    #[serde(default)]
+    pub test_clock: bool,
+}
+
+/// The server's current time.
+#[utoipa::path(get, path = "/api/v1/test-clock", responses((status = 200, body = ClockView)), security(("api_token" = [])), tag = "tenant")]
+pub async fn get_clock(
+    State(state): State<AppState>,
+    _caller: TenantCaller,
+) -> ApiResult<Json<ClockView>> {
+    Ok(Json(ClockView {
+        now: state.engine.clock.now().to_string(),
+        test_clock: state.engine.clock.is_test(),
+    }))
+}
+
+/// Set the server's clock (only with `serve --test-clock`; admins only). The scheduler then
+/// behaves as if that were now.
+#[utoipa::path(put, path = "/api/v1/test-clock", request_body = ClockView, responses((status = 200, body = ClockView), (status = 409, body = crate::Problem)), security(("api_token" = [])), tag = "tenant")]
+pub async fn set_clock(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+    Json(input): Json<ClockView>,
+) -> ApiResult<Json<ClockView>> {
+    caller.require(Role::Admin)?;
+    let now: jiff::Timestamp = input.now.parse().map_err(|_| {
+        EngineError::field(
+            "now",
+            "must be an RFC 3339 instant such as 2026-12-01T06:00:00Z",
+        )
+    })?;
+    state
+        .engine
+        .clock
+        .set(now)
+        .map_err(|e| EngineError::Conflict(e.to_owned()))?;
+    tracing::warn!(%now, "test clock set");
+    let _ = state.engine.run_due_syncs().await;
+    Ok(Json(ClockView {
+        now: now.to_string(),
+        test_clock: true,
+    }))
 }

@@ -62,8 +62,8 @@ pub async fn spawn_apps(now: &str, limits: BodyLimits) -> Vec<TestApp> {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = unitbill_server::router(AppState {
-            engine: engine.clone(),
             limits,
+            ..AppState::new(engine.clone())
         });
         tokio::spawn(async move { axum_serve(listener, app).await });
         apps.push(TestApp {

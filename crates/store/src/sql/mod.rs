@@ -4,6 +4,7 @@
 //! trait bounds every implementation block needs, so each area file writes its SQL once for
 //! both backends. What truly differs between them lives in [`Dialect`].
 
+mod invoices;
 mod setup;
 mod sync;
 mod tenants;
@@ -113,6 +114,7 @@ macro_rules! sql_backend {
             Option<String>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
             Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
             usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
+            for<'a> &'a str: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
         {
             $($body)*
         }

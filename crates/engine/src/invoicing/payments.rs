@@ -1,0 +1,258 @@
+//! Payments, the credit balance, and accounts-receivable aging.
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use unitbill_domain::money::parse_amount;
+use unitbill_store::{CreditApplication, DocumentRecord, PaymentRecord};
+
+use crate::ingest::parse_date;
+use crate::tenants::tenant_today;
+use crate::{Engine, EngineError, EngineResult};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct PaymentInput {
+    /// Decimal string, e.g. "120.50".
+    pub amount: String,
+    /// Default: today in the tenant's time zone.
+    pub paid_on: Option<String>,
+    #[serde(default)]
+    pub method: String,
+    #[serde(default)]
+    pub reference: String,
+}
+
+/// Open receivables of one company by age.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct AgingRow {
+    pub company_id: i64,
+    pub current: String,
+    pub days_1_30: String,
+    pub days_31_60: String,
+    pub days_61_90: String,
+    pub over_90: String,
+    pub total: String,
+    pub credit_balance: String,
+}
+
+fn paid_statuses(open: Decimal, total: Decimal) -> &'static str {
+    if open <= Decimal::ZERO {
+        "paid"
+    } else if open < total {
+        "partially_paid"
+    } else {
+        "posted"
+    }
+}
+
+impl Engine {
+    /// What is still owed on a posted invoice.
+    async fn open_amount(&self, tenant_id: i64, doc: &DocumentRecord) -> EngineResult<Decimal> {
+        let paid: Decimal = self
+            .store
+            .payments(tenant_id, Some(doc.company_id))
+            .await?
+            .iter()
+            .filter(|p| p.document_id == Some(doc.id))
+            .map(|p| p.applied)
+            .sum();
+        let credited: Decimal = self
+            .store
+            .credit_applications(tenant_id, Some(doc.company_id))
+            .await?
+            .iter()
+            .filter(|a| a.document_id == doc.id)
+            .map(|a| a.amount)
+            .sum();
+        Ok(doc.total - paid - credited)
+    }
+
+    /// Records a payment against one invoice; what exceeds its open amount (all of it on a
+    /// voided invoice) becomes the company's credit balance.
+    pub async fn record_payment(
+        &self,
+        tenant_id: i64,
+        document_id: i64,
+        input: &PaymentInput,
+    ) -> EngineResult<PaymentRecord> {
+        let doc = self.store.document(tenant_id, document_id).await?;
+        if doc.kind != "invoice" || doc.status == "draft" {
+            return Err(EngineError::Conflict(
+                "payments are recorded against posted invoices".into(),
+            ));
+        }
+        let amount = parse_amount(input.amount.trim())
+            .map_err(|e| EngineError::field("amount", e.to_string()))?;
+        if amount <= Decimal::ZERO {
+            return Err(EngineError::field("amount", "must be positive"));
+        }
+        let paid_on = match &input.paid_on {
+            Some(d) => parse_date("paid_on", d)?,
+            None => tenant_today(self, &self.store.tenant(tenant_id).await?)?,
+        };
+        let open = if doc.status == "void" {
+            Decimal::ZERO
+        } else {
+            self.open_amount(tenant_id, &doc).await?.max(Decimal::ZERO)
+        };
+        let applied = amount.min(open);
+        let payment = self
+            .store
+            .add_payment(
+                tenant_id,
+                &PaymentRecord {
+                    id: 0,
+                    company_id: doc.company_id,
+                    document_id: Some(doc.id),
+                    amount,
+                    applied,
+                    paid_on,
+                    method: input.method.trim().to_owned(),
+                    reference: input.reference.trim().to_owned(),
+                },
+                &self.now_text(),
+            )
+            .await?;
+        if doc.status != "void" {
+            self.store
+                .set_document_status(tenant_id, doc.id, paid_statuses(open - applied, doc.total))
+                .await?;
+        }
+        Ok(payment)
+    }
+
+    /// The company's credit balance: overpayments, payments on voided invoices, run and
+    /// goodwill credit notes, less credit already applied.
+    pub async fn credit_balance(&self, tenant_id: i64, company_id: i64) -> EngineResult<Decimal> {
+        let docs = self
+            .store
+            .documents(tenant_id, None, Some(company_id))
+            .await?;
+        let void: Vec<i64> = docs
+            .iter()
+            .filter(|d| d.status == "void")
+            .map(|d| d.id)
+            .collect();
+        let payments: Decimal = self
+            .store
+            .payments(tenant_id, Some(company_id))
+            .await?
+            .iter()
+            .map(|p| {
+                if p.document_id.is_some_and(|d| void.contains(&d)) {
+                    p.amount
+                } else {
+                    p.amount - p.applied
+                }
+            })
+            .sum();
+        let notes: Decimal = docs
+            .iter()
+            .filter(|d| {
+                d.kind == "credit_note"
+                    && matches!(d.credit_reason.as_deref(), Some("run" | "goodwill"))
+                    && d.status != "draft"
+            })
+            .map(|d| d.total)
+            .sum();
+        let applied: Decimal = self
+            .store
+            .credit_applications(tenant_id, Some(company_id))
+            .await?
+            .iter()
+            .map(|a| a.amount)
+            .sum();
+        Ok(payments + notes - applied)
+    }
+
+    /// Applies credit balance to an invoice (all that fits, or `amount`).
+    pub async fn apply_credit(
+        &self,
+        tenant_id: i64,
+        document_id: i64,
+        amount: Option<&str>,
+    ) -> EngineResult<Decimal> {
+        let doc = self.store.document(tenant_id, document_id).await?;
+        if doc.kind != "invoice" || doc.status == "draft" || doc.status == "void" {
+            return Err(EngineError::Conflict(
+                "credit is applied to posted invoices".into(),
+            ));
+        }
+        let balance = self.credit_balance(tenant_id, doc.company_id).await?;
+        let open = self.open_amount(tenant_id, &doc).await?;
+        let wanted = match amount {
+            Some(a) => {
+                parse_amount(a.trim()).map_err(|e| EngineError::field("amount", e.to_string()))?
+            }
+            None => open,
+        };
+        let apply = wanted.min(balance).min(open);
+        if apply <= Decimal::ZERO {
+            return Err(EngineError::Conflict(format!(
+                "nothing to apply: credit balance {balance}, open amount {open}"
+            )));
+        }
+        self.store
+            .add_credit_application(
+                tenant_id,
+                &CreditApplication {
+                    company_id: doc.company_id,
+                    document_id: doc.id,
+                    amount: apply,
+                },
+                &self.now_text(),
+            )
+            .await?;
+        self.store
+            .set_document_status(tenant_id, doc.id, paid_statuses(open - apply, doc.total))
+            .await?;
+        Ok(apply)
+    }
+
+    /// Open receivables by company and age (days past the due date), as of `today`.
+    pub async fn aging(&self, tenant_id: i64, today: Option<Date>) -> EngineResult<Vec<AgingRow>> {
+        let today = match today {
+            Some(d) => d,
+            None => tenant_today(self, &self.store.tenant(tenant_id).await?)?,
+        };
+        let mut rows: std::collections::BTreeMap<i64, [Decimal; 5]> = Default::default();
+        for doc in self.store.documents(tenant_id, None, None).await? {
+            if doc.kind != "invoice" || !matches!(doc.status.as_str(), "posted" | "partially_paid")
+            {
+                continue;
+            }
+            let open = self.open_amount(tenant_id, &doc).await?;
+            if open <= Decimal::ZERO {
+                continue;
+            }
+            let late = doc
+                .due_date
+                .map_or(0, |due| (today - due).get_days().max(0));
+            let bucket = match late {
+                0 => 0,
+                1..=30 => 1,
+                31..=60 => 2,
+                61..=90 => 3,
+                _ => 4,
+            };
+            rows.entry(doc.company_id).or_default()[bucket] += open;
+        }
+        let mut out = Vec::new();
+        for (company_id, b) in rows {
+            out.push(AgingRow {
+                company_id,
+                current: b[0].to_string(),
+                days_1_30: b[1].to_string(),
+                days_31_60: b[2].to_string(),
+                days_61_90: b[3].to_string(),
+                over_90: b[4].to_string(),
+                total: b.iter().copied().sum::<Decimal>().to_string(),
+                credit_balance: self
+                    .credit_balance(tenant_id, company_id)
+                    .await?
+                    .to_string(),
+            });
+        }
+        Ok(out)
+    }
+}

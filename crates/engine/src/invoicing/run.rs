@@ -1,0 +1,284 @@
+//! The invoice run that closes a period.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use unitbill_domain::billing::{Billed, OneOff, RunInput, UnitData, run_documents};
+use unitbill_domain::period::Period;
+use unitbill_domain::rules::Timing;
+use unitbill_domain::setup::BillingSetup;
+use unitbill_domain::units::{ModuleDay, compute_day};
+use unitbill_store::{DocumentRecord, UnitRow, UnitSourceRow};
+
+use super::record_of;
+use crate::{Engine, EngineError, EngineResult};
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RunReport {
+    pub period: String,
+    pub billing_start: String,
+    #[schema(value_type = Vec<Object>)]
+    pub documents: Vec<DocumentRecord>,
+    /// Contract services that could not be billed, with why.
+    pub problems: Vec<String>,
+    /// Companies skipped because they already have a posted or voided document for the period.
+    pub skipped_companies: Vec<i64>,
+    pub posted: usize,
+}
+
+/// The days and module orgs behind one line.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LineExplanation {
+    pub contract_service_id: i64,
+    pub period: String,
+    #[schema(value_type = Vec<Object>)]
+    pub days: Vec<UnitRow>,
+    #[schema(value_type = Vec<Object>)]
+    pub sources: Vec<UnitSourceRow>,
+}
+
+fn period_of(s: &str) -> EngineResult<Period> {
+    Period::parse(s).map_err(|e| EngineError::field("period", e.to_string()))
+}
+
+impl Engine {
+    /// Makes (or regenerates) the drafts of the run closing `period`, after bringing the sync up
+    /// to date through its last day; with `post`, posts them.
+    pub async fn invoice_run(
+        &self,
+        tenant_id: i64,
+        period: &str,
+        post: bool,
+    ) -> EngineResult<RunReport> {
+        let p = period_of(period)?;
+        let tenant = self.store.tenant(tenant_id).await?;
+        let runs = self.store.invoice_runs(tenant_id).await?;
+        if let Some(later) = runs.iter().find(|r| r.as_str() > period) {
+            return Err(EngineError::Conflict(format!(
+                "the run of {later} has been made: runs go in period order, {p} cannot be run now"
+            )));
+        }
+        let drafts_before: Vec<String> = self
+            .store
+            .documents(tenant_id, None, None)
+            .await?
+            .into_iter()
+            .filter(|d| d.status == "draft" && d.period.as_str() < period)
+            .map(|d| d.period)
+            .collect();
+        if let Some(earlier) = drafts_before.first() {
+            return Err(EngineError::Conflict(format!(
+                "{earlier} still has drafts: post or regenerate them before running {p}"
+            )));
+        }
+        let billing_start = match &tenant.billing_start {
+            Some(b) => period_of(b)?,
+            None => {
+                self.store
+                    .set_billing_start(tenant_id, Some(&p.to_string()))
+                    .await?;
+                p
+            }
+        };
+        let sync = self.sync_through(tenant_id, p.last_day()).await?;
+        if sync.busy {
+            return Err(EngineError::Conflict(
+                "another process is syncing this tenant; try again in a moment".into(),
+            ));
+        }
+
+        let setup = self.load_setup(tenant_id).await?;
+        let lookback = u32::try_from(tenant.lookback_periods.max(0)).unwrap_or(3);
+        let first = p.add_months(-(lookback as i32));
+        let last = p.next();
+        let units = self.unit_data(tenant_id, &setup, first, last).await?;
+        let billed = self.billed(tenant_id, first, last).await?;
+        let one_offs: Vec<OneOff> = self
+            .store
+            .one_offs(tenant_id, &p.to_string())
+            .await?
+            .into_iter()
+            .map(|o| OneOff {
+                company_id: o.company_id,
+                description: o.description,
+                quantity: o.quantity,
+                unit_price: o.unit_price,
+                taxable: o.taxable,
+            })
+            .collect();
+        let existing = self
+            .store
+            .documents(tenant_id, Some(&p.to_string()), None)
+            .await?;
+        let skip: HashSet<i64> = existing
+            .iter()
+            .filter(|d| d.status != "draft")
+            .map(|d| d.company_id)
+            .collect();
+        let output = run_documents(&RunInput {
+            setup: &setup,
+            closing: p,
+            billing_start,
+            lookback,
+            units: &units,
+            billed: &billed,
+            one_offs: &one_offs,
+            skip_companies: &skip,
+        });
+        let records: Vec<DocumentRecord> = output.documents.iter().map(record_of).collect();
+        let ids = self
+            .store
+            .replace_drafts(tenant_id, &p.to_string(), &records, &self.now_text())
+            .await?;
+        let posted = if post {
+            self.post_documents(tenant_id, &ids).await?.len()
+        } else {
+            0
+        };
+        let mut documents = Vec::new();
+        for id in ids {
+            documents.push(self.store.document(tenant_id, id).await?);
+        }
+        let mut skipped_companies: Vec<i64> = skip.into_iter().collect();
+        skipped_companies.sort_unstable();
+        tracing::info!(tenant = tenant.slug, period = %p, documents = documents.len(), posted, "invoice run");
+        Ok(RunReport {
+            period: p.to_string(),
+            billing_start: billing_start.to_string(),
+            documents,
+            problems: output.problems.iter().map(ToString::to_string).collect(),
+            skipped_companies,
+            posted,
+        })
+    }
+
+    /// Daily units per (contract service, period) from the unit history, the stale periods, and
+    /// V(Q) of advance contracts.
+    async fn unit_data(
+        &self,
+        tenant_id: i64,
+        setup: &BillingSetup,
+        first: Period,
+        last: Period,
+    ) -> EngineResult<UnitData> {
+        let mut data = UnitData::default();
+        for row in self
+            .store
+            .unit_history(tenant_id, None, first.first_day(), last.last_day())
+            .await?
+        {
+            let q = Period::of(row.day);
+            let days = data
+                .daily
+                .entry((row.contract_service_id, q))
+                .or_insert_with(|| vec![Decimal::ZERO; q.days() as usize]);
+            if let Some(i) = q.day_index(row.day) {
+                days[i] = row.units;
+            }
+            if row.stale {
+                data.stale.insert((row.contract_service_id, q));
+            }
+        }
+        // V(Q): mappings in force on Q's first day inside the contract, quantities of the day
+        // before. One computation per distinct first day, shared by all contract services.
+        let mut firsts: BTreeMap<Date, Vec<(i64, Period)>> = BTreeMap::new();
+        for cs in setup.contract_services.values() {
+            let Some(contract) = setup.contracts.get(&cs.contract_id) else {
+                continue;
+            };
+            if contract.timing != Timing::Advance {
+                continue;
+            }
+            let mut q = first;
+            while q <= last {
+                if let Some(f) = contract
+                    .days
+                    .first_active_day(q)
+                    .map(|f| f.max(cs.active_from))
+                    .filter(|f| q.contains(*f))
+                {
+                    firsts.entry(f).or_default().push((cs.id, q));
+                }
+                q = q.next();
+            }
+        }
+        for (f, targets) in firsts {
+            let before = f
+                .yesterday()
+                .map_err(|e| EngineError::Conflict(e.to_string()))?;
+            let effective = self.effective_usage_at(tenant_id, before).await?;
+            let usage: Vec<ModuleDay> = effective
+                .into_iter()
+                .map(|(module, values)| ModuleDay {
+                    module,
+                    stale: false,
+                    values,
+                })
+                .collect();
+            let day = compute_day(setup, f, &usage);
+            for (cs, q) in targets {
+                let v = day.services.get(&cs).map_or(Decimal::ZERO, |s| s.units);
+                data.advance_counts.insert((cs, q), v);
+            }
+        }
+        Ok(data)
+    }
+
+    /// billed(Q): posted invoice lines less the lines of void and run credit notes.
+    async fn billed(&self, tenant_id: i64, first: Period, last: Period) -> EngineResult<Billed> {
+        let mut billed: Billed = HashMap::new();
+        for (line, kind, reason) in self
+            .store
+            .posted_lines(tenant_id, &first.to_string(), &last.to_string())
+            .await?
+        {
+            let Some(cs) = line.contract_service_id else {
+                continue;
+            };
+            let q = period_of(&line.period)?;
+            let sign = match (kind.as_str(), reason.as_deref()) {
+                ("invoice", _) => Decimal::ONE,
+                ("credit_note", Some("void" | "run")) => Decimal::NEGATIVE_ONE,
+                _ => continue,
+            };
+            *billed.entry((cs, q)).or_default() += sign * line.amount;
+        }
+        Ok(billed)
+    }
+
+    /// The daily units and module orgs behind a document line.
+    pub async fn explain_line(
+        &self,
+        tenant_id: i64,
+        document_id: i64,
+        line_no: i64,
+    ) -> EngineResult<LineExplanation> {
+        let doc = self.store.document(tenant_id, document_id).await?;
+        let line = doc
+            .lines
+            .iter()
+            .find(|l| l.line_no == line_no)
+            .ok_or_else(|| {
+                EngineError::NotFound(format!("line {line_no} of document {document_id}"))
+            })?;
+        let cs = line
+            .contract_service_id
+            .ok_or_else(|| EngineError::Conflict("a one-off line has no daily units".into()))?;
+        let q = period_of(&line.period)?;
+        Ok(LineExplanation {
+            contract_service_id: cs,
+            period: q.to_string(),
+            days: self
+                .store
+                .unit_history(tenant_id, Some(cs), q.first_day(), q.last_day())
+                .await?,
+            sources: self
+                .store
+                .unit_sources(tenant_id, cs, q.first_day(), q.last_day())
+                .await?,
+        })
+    }
+}

@@ -1,0 +1,305 @@
+//! The sync: turns received usage into the unit history and the activity log, day by day.
+//!
+//! It is idempotent and catches up: it recomputes every day from the earliest day whose data
+//! or mappings changed (`resync_from`) or from the day after the last synced one, through the
+//! requested date, replacing what was stored for those days. So a late snapshot re-flows, and
+//! running a date twice stores the same state. A lease in the database keeps two processes
+//! from syncing one tenant at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+use serde::Serialize;
+use unitbill_domain::setup::BillingSetup;
+use unitbill_domain::units::{
+    DayUnits, ModuleDay, UsageKey, activity_digest, compute_day, next_module_day,
+};
+use unitbill_domain::usage::UsageValue;
+use unitbill_store::{ActivityRecord, SyncedDay, UnitRow, UnitSourceRow};
+
+use crate::{Engine, EngineError, EngineResult};
+
+/// Days written per transaction: a month of a large tenant stays a bounded batch.
+const DAYS_PER_BATCH: usize = 7;
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SyncReport {
+    /// First day recomputed (None: nothing to do).
+    pub from: Option<String>,
+    pub through: String,
+    pub days: usize,
+    /// Another process held the tenant's sync lease; nothing was done.
+    pub busy: bool,
+}
+
+/// Effective values per module, carried from day to day.
+type Effective = BTreeMap<String, BTreeMap<UsageKey, i64>>;
+
+fn text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl Engine {
+    /// Brings the tenant's unit history up to date through `through`.
+    pub async fn sync_through(&self, tenant_id: i64, through: Date) -> EngineResult<SyncReport> {
+        let holder = format!("{}-{}", std::process::id(), rand::random::<u32>());
+        let now = self.clock.now();
+        let expires = now + 15.minutes();
+        if !self
+            .store
+            .acquire_sync_lease(tenant_id, &holder, &now.to_string(), &expires.to_string())
+            .await?
+        {
+            return Ok(SyncReport {
+                from: None,
+                through: through.to_string(),
+                days: 0,
+                busy: true,
+            });
+        }
+        let result = self.sync_locked(tenant_id, through).await;
+        self.store.release_sync_lease(tenant_id, &holder).await?;
+        result
+    }
+
+    async fn sync_locked(&self, tenant_id: i64, through: Date) -> EngineResult<SyncReport> {
+        let state = self.store.sync_state(tenant_id).await?;
+        let setup = self.load_setup(tenant_id).await?;
+        // Nothing before the first usage or contract day can have units; a mapping change
+        // effective from the start of history must not walk a century of empty days.
+        let usage_start = self.store.first_usage_day(tenant_id).await?;
+        let contract_start = setup.contracts.values().map(|c| c.days.start).min();
+        let Some(earliest) = usage_start.into_iter().chain(contract_start).min() else {
+            return Ok(SyncReport {
+                from: None,
+                through: through.to_string(),
+                days: 0,
+                busy: false,
+            });
+        };
+        let first_day = match state.synced_through {
+            Some(t) => {
+                let next = t
+                    .tomorrow()
+                    .map_err(|e| EngineError::Conflict(e.to_string()))?;
+                state.resync_from.map_or(next, |r| r.min(next))
+            }
+            None => earliest,
+        }
+        .max(earliest);
+        if first_day > through {
+            return Ok(SyncReport {
+                from: None,
+                through: through.to_string(),
+                days: 0,
+                busy: false,
+            });
+        }
+        let before = first_day
+            .yesterday()
+            .map_err(|e| EngineError::Conflict(e.to_string()))?;
+        let mut effective = self.effective_usage_at(tenant_id, before).await?;
+        let mut previous = compute_day(&setup, before, &module_days(&effective, &BTreeSet::new()));
+
+        let mut day = first_day;
+        let mut days = 0;
+        while day <= through {
+            let batch_end = (day + (DAYS_PER_BATCH as i64 - 1).days()).min(through);
+            let headers = self.store.snapshot_days(tenant_id, day, batch_end).await?;
+            let usage = self.store.usage_between(tenant_id, day, batch_end).await?;
+            let mut batch = Vec::new();
+            let mut d = day;
+            while d <= batch_end {
+                let today_headers: BTreeMap<&str, bool> = headers
+                    .iter()
+                    .filter(|h| h.day == d)
+                    .map(|h| (h.module_code.as_str(), h.complete))
+                    .collect();
+                let mut values: BTreeMap<&str, Vec<UsageValue>> = BTreeMap::new();
+                for u in usage.iter().filter(|u| u.day == d) {
+                    values
+                        .entry(u.module_code.as_str())
+                        .or_default()
+                        .push(u.value.clone());
+                }
+                let mut reported = BTreeSet::new();
+                let modules: BTreeSet<String> = effective
+                    .keys()
+                    .cloned()
+                    .chain(today_headers.keys().map(|m| m.to_string()))
+                    .collect();
+                for m in modules {
+                    let snapshot = today_headers
+                        .get(m.as_str())
+                        .map(|c| (*c, values.get(m.as_str()).map_or(&[][..], |v| v.as_slice())));
+                    if snapshot.is_some() {
+                        reported.insert(m.clone());
+                    }
+                    let prev = effective.remove(&m).unwrap_or_default();
+                    effective.insert(m.clone(), next_module_day(&m, &prev, snapshot).values);
+                }
+                let today = compute_day(&setup, d, &module_days(&effective, &reported));
+                batch.push(synced_day(&setup, &today, &previous));
+                previous = today;
+                days += 1;
+                d = d
+                    .tomorrow()
+                    .map_err(|e| EngineError::Conflict(e.to_string()))?;
+            }
+            self.store
+                .write_synced_days(tenant_id, &batch, batch_end)
+                .await?;
+            day = d;
+        }
+        tracing::info!(tenant_id, from = %first_day, %through, days, "sync done");
+        Ok(SyncReport {
+            from: Some(first_day.to_string()),
+            through: through.to_string(),
+            days,
+            busy: false,
+        })
+    }
+
+    /// Every module's effective values at the end of `day` (carry-forward applied).
+    pub(crate) async fn effective_usage_at(
+        &self,
+        tenant_id: i64,
+        day: Date,
+    ) -> EngineResult<Effective> {
+        let next = day
+            .tomorrow()
+            .map_err(|e| EngineError::Conflict(e.to_string()))?;
+        let complete = self.store.last_complete_days(tenant_id, next).await?;
+        let Some(first) = self.store.first_usage_day(tenant_id).await? else {
+            return Ok(Effective::new());
+        };
+        if first > day {
+            return Ok(Effective::new());
+        }
+        // Modules without a complete day read from the beginning of their history.
+        let modules_with_complete: BTreeMap<String, Date> = complete.into_iter().collect();
+        let from = self
+            .store
+            .connected_modules(tenant_id)
+            .await?
+            .iter()
+            .map(|m| {
+                modules_with_complete
+                    .get(&m.module_code)
+                    .copied()
+                    .unwrap_or(first)
+            })
+            .chain(modules_with_complete.values().copied())
+            .min()
+            .unwrap_or(first)
+            .max(first);
+        let headers = self.store.snapshot_days(tenant_id, from, day).await?;
+        let usage = self.store.usage_between(tenant_id, from, day).await?;
+        let mut effective = Effective::new();
+        for h in headers {
+            if modules_with_complete
+                .get(&h.module_code)
+                .is_some_and(|c| h.day < *c)
+            {
+                continue;
+            }
+            let values: Vec<UsageValue> = usage
+                .iter()
+                .filter(|u| u.day == h.day && u.module_code == h.module_code)
+                .map(|u| u.value.clone())
+                .collect();
+            let prev = effective.remove(&h.module_code).unwrap_or_default();
+            let next = next_module_day(&h.module_code, &prev, Some((h.complete, &values))).values;
+            effective.insert(h.module_code, next);
+        }
+        Ok(effective)
+    }
+}
+
+fn module_days(effective: &Effective, reported: &BTreeSet<String>) -> Vec<ModuleDay> {
+    effective
+        .iter()
+        .map(|(m, values)| ModuleDay {
+            module: m.clone(),
+            stale: !reported.contains(m),
+            values: values.clone(),
+        })
+        .collect()
+}
+
+fn synced_day(setup: &BillingSetup, today: &DayUnits, previous: &DayUnits) -> SyncedDay {
+    let mut units = Vec::new();
+    let mut sources = Vec::new();
+    for (cs, sd) in &today.services {
+        units.push(UnitRow {
+            contract_service_id: *cs,
+            day: today.day,
+            units: sd.units,
+            stale: sd.stale,
+        });
+        for s in &sd.sources {
+            sources.push(UnitSourceRow {
+                contract_service_id: *cs,
+                day: today.day,
+                module_code: s.module.clone(),
+                org_id: s.org_id.clone(),
+                billing_type: s.billing_type.clone(),
+                quantity: s.quantity,
+            });
+        }
+    }
+    let activity = activity_digest(setup, today, Some(previous))
+        .into_iter()
+        .map(|a| ActivityRecord {
+            day: a.day,
+            module_code: a.module.clone(),
+            billing_type: a.billing_type.clone(),
+            company_id: a.company_id,
+            contract_service_id: a.contract_service,
+            status: text(&a.status),
+            reason: a.reason.as_ref().map(text),
+            units: a.units,
+            previous_units: a.previous_units,
+            amount_at_stake: a.amount_at_stake.map(|x| x.to_string()),
+        })
+        .collect();
+    SyncedDay {
+        day: Some(today.day),
+        units,
+        sources,
+        activity,
+    }
+}
+
+impl Engine {
+    /// One pass of the scheduler: every tenant whose local clock has passed its sync hour is
+    /// synced through yesterday (its time zone). Missed days are caught up in order by the
+    /// sync itself, so a server that was down simply runs this on start.
+    pub async fn run_due_syncs(&self) -> EngineResult<usize> {
+        let mut synced = 0;
+        for tenant in self.store.tenants().await? {
+            let tz = crate::tenants::parse_time_zone(&tenant.time_zone)?;
+            let local = self.clock.now().to_zoned_datetime(tz);
+            if i64::from(local.hour()) < tenant.sync_hour {
+                continue;
+            }
+            let yesterday = local
+                .date()
+                .yesterday()
+                .map_err(|e| EngineError::Conflict(e.to_string()))?;
+            match self.sync_through(tenant.id, yesterday).await {
+                Ok(r) if r.days > 0 => synced += 1,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(tenant = tenant.slug, error = %e, "scheduled sync failed")
+                }
+            }
+        }
+        Ok(synced)
+    }
+}

@@ -1,0 +1,287 @@
+//! Invoice runs, documents, posting, credit notes, payments, one-offs and aging.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use unitbill_engine::EngineError;
+use unitbill_engine::invoicing::{
+    AgingRow, GoodwillLine, LineExplanation, OneOffInput, PaymentInput, RunReport,
+};
+use unitbill_store::{DocumentRecord, OneOffRecord, PaymentRecord, Role};
+
+use crate::AppState;
+use crate::auth::TenantCaller;
+use crate::problem::ApiResult;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/invoice-runs", post(run))
+        .route("/api/v1/open-period", get(open_period))
+        .route("/api/v1/billing-start", put(billing_start))
+        .route("/api/v1/documents", get(list))
+        .route("/api/v1/documents/post", post(post_many))
+        .route("/api/v1/documents/{id}", get(show))
+        .route("/api/v1/documents/{id}/void", post(void))
+        .route("/api/v1/documents/{id}/payments", post(pay))
+        .route("/api/v1/documents/{id}/apply-credit", post(apply_credit))
+        .route("/api/v1/documents/{id}/lines/{line}/explain", get(explain))
+        .route("/api/v1/credit-notes/goodwill", post(goodwill))
+        .route("/api/v1/one-offs", post(one_off))
+        .route("/api/v1/payments", get(payments))
+        .route("/api/v1/reports/aging", get(aging))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RunInput {
+    /// The period the run closes, `YYYY-MM`.
+    pub period: String,
+    /// Post the drafts at once (refused before the first day after the period).
+    #[serde(default)]
+    pub post: bool,
+}
+
+/// Run (or re-run) the close of a period: sync, then one draft per company.
+#[utoipa::path(post, path = "/api/v1/invoice-runs", request_body = RunInput, responses((status = 200, body = RunReport), (status = 409, body = crate::Problem)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn run(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Json(input): Json<RunInput>,
+) -> ApiResult<Json<RunReport>> {
+    caller.require(Role::Billing)?;
+    Ok(Json(
+        s.engine
+            .invoice_run(caller.tenant_id(), &input.period, input.post)
+            .await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OpenPeriod {
+    /// None before the first run: changes then count from the start of history.
+    pub period: Option<String>,
+    pub default_effective_date: String,
+}
+
+/// The open period and the default effective date of changes.
+#[utoipa::path(get, path = "/api/v1/open-period", responses((status = 200, body = OpenPeriod)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn open_period(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+) -> ApiResult<Json<OpenPeriod>> {
+    let period = s.engine.open_period(caller.tenant_id()).await?;
+    Ok(Json(OpenPeriod {
+        period: period.map(|p| p.to_string()),
+        default_effective_date: s
+            .engine
+            .default_effective_date(caller.tenant_id())
+            .await?
+            .to_string(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BillingStartInput {
+    pub billing_start: String,
+}
+
+/// Change the billing start (before anything is posted).
+#[utoipa::path(put, path = "/api/v1/billing-start", request_body = BillingStartInput, responses((status = 204)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn billing_start(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Json(input): Json<BillingStartInput>,
+) -> ApiResult<axum::http::StatusCode> {
+    caller.require(Role::Admin)?;
+    s.engine
+        .set_billing_start(caller.tenant_id(), &input.billing_start)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    pub period: Option<String>,
+    pub company_id: Option<i64>,
+}
+
+/// Invoices and credit notes (headers), filtered by period or company.
+#[utoipa::path(get, path = "/api/v1/documents", params(("period" = Option<String>, Query), ("company_id" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn list(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<DocumentRecord>>> {
+    Ok(Json(
+        s.engine
+            .store
+            .documents(caller.tenant_id(), q.period.as_deref(), q.company_id)
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}
+
+/// One document with its lines (by id, or by number with `/api/v1/documents/INV-00001`).
+#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path)), responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn show(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DocumentRecord>> {
+    let store = &s.engine.store;
+    let doc = match id.parse::<i64>() {
+        Ok(n) => store.document(caller.tenant_id(), n).await,
+        Err(_) => store.document_by_number(caller.tenant_id(), &id).await,
+    };
+    Ok(Json(doc.map_err(EngineError::from)?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PostInput {
+    pub ids: Vec<i64>,
+}
+
+/// Approve and post drafts (numbers from the gapless sequence).
+#[utoipa::path(post, path = "/api/v1/documents/post", request_body = PostInput, responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn post_many(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Json(input): Json<PostInput>,
+) -> ApiResult<Json<Vec<DocumentRecord>>> {
+    caller.require(Role::Billing)?;
+    Ok(Json(
+        s.engine
+            .post_documents(caller.tenant_id(), &input.ids)
+            .await?,
+    ))
+}
+
+/// Void a posted invoice with a credit note.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/void", params(("id" = i64, Path)), responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn void(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DocumentRecord>> {
+    caller.require(Role::Billing)?;
+    Ok(Json(s.engine.void_invoice(caller.tenant_id(), id).await?))
+}
+
+/// Record a payment against an invoice.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/payments", params(("id" = i64, Path)), request_body = PaymentInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn pay(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Path(id): Path<i64>,
+    Json(input): Json<PaymentInput>,
+) -> ApiResult<Json<PaymentRecord>> {
+    caller.require(Role::Billing)?;
+    Ok(Json(
+        s.engine
+            .record_payment(caller.tenant_id(), id, &input)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+pub struct ApplyCreditInput {
+    pub amount: Option<String>,
+}
+
+/// Apply the company's credit balance to an invoice.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/apply-credit", params(("id" = i64, Path)), request_body = ApplyCreditInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn apply_credit(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Path(id): Path<i64>,
+    body: Option<Json<ApplyCreditInput>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Role::Billing)?;
+    let input = body.map(|b| b.0).unwrap_or_default();
+    let applied = s
+        .engine
+        .apply_credit(caller.tenant_id(), id, input.amount.as_deref())
+        .await?;
+    Ok(Json(serde_json::json!({"applied": applied.to_string()})))
+}
+
+/// The daily units and module orgs behind a line.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/lines/{line}/explain", params(("id" = i64, Path), ("line" = i64, Path)), responses((status = 200, body = LineExplanation)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn explain(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Path((id, line)): Path<(i64, i64)>,
+) -> ApiResult<Json<LineExplanation>> {
+    Ok(Json(
+        s.engine.explain_line(caller.tenant_id(), id, line).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct GoodwillInput {
+    pub company_id: i64,
+    pub period: Option<String>,
+    pub lines: Vec<GoodwillLine>,
+}
+
+/// Give amounts back to a company (a goodwill credit note, never re-billed).
+#[utoipa::path(post, path = "/api/v1/credit-notes/goodwill", request_body = GoodwillInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn goodwill(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Json(input): Json<GoodwillInput>,
+) -> ApiResult<Json<DocumentRecord>> {
+    caller.require(Role::Billing)?;
+    Ok(Json(
+        s.engine
+            .goodwill_credit(
+                caller.tenant_id(),
+                input.company_id,
+                input.period.as_deref(),
+                &input.lines,
+            )
+            .await?,
+    ))
+}
+
+/// Add a one-off charge or credit to a company's invoice of a period.
+#[utoipa::path(post, path = "/api/v1/one-offs", request_body = OneOffInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn one_off(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Json(input): Json<OneOffInput>,
+) -> ApiResult<Json<OneOffRecord>> {
+    caller.require(Role::Billing)?;
+    Ok(Json(
+        s.engine.add_one_off(caller.tenant_id(), &input).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PaymentsQuery {
+    pub company_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/payments", params(("company_id" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn payments(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<PaymentsQuery>,
+) -> ApiResult<Json<Vec<PaymentRecord>>> {
+    Ok(Json(
+        s.engine
+            .store
+            .payments(caller.tenant_id(), q.company_id)
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}
+
+/// Accounts-receivable aging: open amounts by days past due, with each company's credit balance.
+#[utoipa::path(get, path = "/api/v1/reports/aging", responses((status = 200, body = Vec<AgingRow>)), security(("api_token" = [])), tag = "invoicing")]
+pub async fn aging(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+) -> ApiResult<Json<Vec<AgingRow>>> {
+    Ok(Json(s.engine.aging(caller.tenant_id(), None).await?))
+}

@@ -1,0 +1,128 @@
+//! The sync on demand, the unit history and the activity log.
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use unitbill_engine::EngineError;
+use unitbill_engine::ingest::parse_date;
+use unitbill_engine::sync::SyncReport;
+use unitbill_engine::tenants::tenant_today;
+use unitbill_store::{ActivityRecord, Role, UnitRow, UnitSourceRow};
+
+use crate::AppState;
+use crate::auth::TenantCaller;
+use crate::problem::ApiResult;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sync", post(sync_now))
+        .route("/api/v1/unit-history", get(unit_history))
+        .route("/api/v1/unit-sources", get(unit_sources))
+        .route("/api/v1/activity", get(activity))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct SyncInput {
+    /// Sync through this date (default: yesterday in the tenant's time zone).
+    pub through: Option<String>,
+    /// Also recompute from this date on.
+    pub from: Option<String>,
+}
+
+/// Sync now: bring the unit history up to date (idempotent; catches up missed days).
+#[utoipa::path(post, path = "/api/v1/sync", request_body = SyncInput, responses((status = 200, body = SyncReport)), security(("api_token" = [])), tag = "sync")]
+pub async fn sync_now(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    body: Option<Json<SyncInput>>,
+) -> ApiResult<Json<SyncReport>> {
+    caller.require(Role::Billing)?;
+    let input = body.map(|b| b.0).unwrap_or_default();
+    let tenant = s
+        .engine
+        .store
+        .tenant(caller.tenant_id())
+        .await
+        .map_err(EngineError::from)?;
+    let through = match &input.through {
+        Some(d) => parse_date("through", d)?,
+        None => tenant_today(&s.engine, &tenant)?
+            .yesterday()
+            .map_err(|e| EngineError::Conflict(e.to_string()))?,
+    };
+    if let Some(from) = &input.from {
+        s.engine
+            .store
+            .mark_resync_from(tenant.id, parse_date("from", from)?)
+            .await
+            .map_err(EngineError::from)?;
+    }
+    Ok(Json(s.engine.sync_through(tenant.id, through).await?))
+}
+
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    pub contract_service_id: Option<i64>,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub failed_only: bool,
+}
+
+/// U(cs, d) per day (all contract services, or one).
+#[utoipa::path(get, path = "/api/v1/unit-history", params(("contract_service_id" = Option<i64>, Query), ("from" = String, Query), ("to" = String, Query)),
+    responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "sync")]
+pub async fn unit_history(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Vec<UnitRow>>> {
+    let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
+    Ok(Json(
+        s.engine
+            .store
+            .unit_history(caller.tenant_id(), q.contract_service_id, from, to)
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}
+
+/// The module orgs and billing types behind a contract service's daily units.
+#[utoipa::path(get, path = "/api/v1/unit-sources", params(("contract_service_id" = i64, Query), ("from" = String, Query), ("to" = String, Query)),
+    responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "sync")]
+pub async fn unit_sources(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Vec<UnitSourceRow>>> {
+    let cs = q
+        .contract_service_id
+        .ok_or_else(|| EngineError::field("contract_service_id", "is required"))?;
+    let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
+    Ok(Json(
+        s.engine
+            .store
+            .unit_sources(caller.tenant_id(), cs, from, to)
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}
+
+/// The daily activity digest; `failed_only=true` keeps the failed rows.
+#[utoipa::path(get, path = "/api/v1/activity", params(("from" = String, Query), ("to" = String, Query), ("failed_only" = Option<bool>, Query)),
+    responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "sync")]
+pub async fn activity(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Vec<ActivityRecord>>> {
+    let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
+    Ok(Json(
+        s.engine
+            .store
+            .activity(caller.tenant_id(), from, to, q.failed_only)
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}

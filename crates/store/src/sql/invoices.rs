@@ -1,0 +1,481 @@
+//! Invoice runs, documents and their numbering, one-off lines, payments and credit.
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use unitbill_domain::numbering::format_number;
+
+use crate::sql::{Dialect, date_text, sql_backend, values_placeholders};
+use crate::{
+    CreditApplication, DocumentLineRecord, DocumentRecord, InvoiceStore, OneOffRecord,
+    PaymentRecord, StoreError, StoreResult,
+};
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {v:?}"))
+}
+
+fn dec(s: &str) -> StoreResult<Decimal> {
+    s.parse().map_err(|_| corrupt("decimal", s))
+}
+
+fn day(s: &str) -> StoreResult<Date> {
+    s.parse().map_err(|_| corrupt("date", s))
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(|_| corrupt("json", s))
+}
+
+const DOC_COLUMNS: &str = "id, period, company_id, kind, credit_reason, status, number, currency, issue_date, due_date, \
+    subtotal, tax_total, total, taxes, purchase_orders, voids_document_id, posted_at";
+
+#[derive(sqlx::FromRow)]
+struct DocRow {
+    id: i64,
+    period: String,
+    company_id: i64,
+    kind: String,
+    credit_reason: Option<String>,
+    status: String,
+    number: Option<String>,
+    currency: String,
+    issue_date: String,
+    due_date: Option<String>,
+    subtotal: String,
+    tax_total: String,
+    total: String,
+    taxes: String,
+    purchase_orders: String,
+    voids_document_id: Option<i64>,
+    posted_at: Option<String>,
+}
+
+fn doc(r: DocRow) -> StoreResult<DocumentRecord> {
+    Ok(DocumentRecord {
+        id: r.id,
+        period: r.period,
+        company_id: r.company_id,
+        kind: r.kind,
+        credit_reason: r.credit_reason,
+        status: r.status,
+        number: r.number,
+        currency: r.currency,
+        issue_date: day(&r.issue_date)?,
+        due_date: r.due_date.as_deref().map(day).transpose()?,
+        subtotal: dec(&r.subtotal)?,
+        tax_total: dec(&r.tax_total)?,
+        total: dec(&r.total)?,
+        taxes: json(&r.taxes)?,
+        purchase_orders: json(&r.purchase_orders)?,
+        voids_document_id: r.voids_document_id,
+        posted_at: r.posted_at,
+        lines: Vec::new(),
+    })
+}
+
+const LINE_COLUMNS: &str = "line_no, company_id, for_child, contract_service_id, service_id, contract_id, period, kind, description, \
+    quantity, unit_price, amount, taxable, tax_rates, stale";
+
+type LineRow = (
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    String,
+    bool,
+);
+
+fn line(r: LineRow) -> StoreResult<DocumentLineRecord> {
+    Ok(DocumentLineRecord {
+        line_no: r.0,
+        company_id: r.1,
+        for_child: r.2,
+        contract_service_id: r.3,
+        service_id: r.4,
+        contract_id: r.5,
+        period: r.6,
+        kind: r.7,
+        description: r.8,
+        quantity: dec(&r.9)?,
+        unit_price: dec(&r.10)?,
+        amount: dec(&r.11)?,
+        taxable: r.12,
+        tax_rates: json(&r.13)?,
+        stale: r.14,
+    })
+}
+
+sql_backend! {
+    impl InvoiceStore {
+        async fn invoice_runs(&self, tenant_id: i64) -> StoreResult<Vec<String>> {
+            let rows: Vec<(String,)> =
+                sqlx::query_as("SELECT period FROM invoice_runs WHERE tenant_id = $1 ORDER BY period").bind(tenant_id).fetch_all(&self.pool).await?;
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        }
+
+        async fn replace_drafts(&self, tenant_id: i64, period: &str, drafts: &[DocumentRecord], now: &str) -> StoreResult<Vec<i64>> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            sqlx::query("INSERT INTO invoice_runs (tenant_id, period, created_at) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, period) DO NOTHING")
+                .bind(tenant_id)
+                .bind(period)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "DELETE FROM document_lines WHERE tenant_id = $1 AND document_id IN \
+                 (SELECT id FROM documents WHERE tenant_id = $1 AND period = $2 AND status = 'draft')",
+            )
+            .bind(tenant_id)
+            .bind(period)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM documents WHERE tenant_id = $1 AND period = $2 AND status = 'draft'")
+                .bind(tenant_id)
+                .bind(period)
+                .execute(&mut *tx)
+                .await?;
+            let mut ids = Vec::with_capacity(drafts.len());
+            for d in drafts {
+                ids.push(insert_document(&mut tx, tenant_id, d, now).await?);
+            }
+            tx.commit().await?;
+            Ok(ids)
+        }
+
+        async fn documents(&self, tenant_id: i64, period: Option<&str>, company_id: Option<i64>) -> StoreResult<Vec<DocumentRecord>> {
+            let sql = format!(
+                "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = $1 AND ($2 IS NULL OR period = $2) AND ($3 IS NULL OR company_id = $3) \
+                 ORDER BY period DESC, id"
+            );
+            let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(period).bind(company_id).fetch_all(&self.pool).await?;
+            rows.into_iter().map(doc).collect()
+        }
+
+        async fn document(&self, tenant_id: i64, id: i64) -> StoreResult<DocumentRecord> {
+            let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = $1 AND id = $2");
+            let row: Option<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(&self.pool).await?;
+            let mut d = doc(row.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?)?;
+            let sql = format!("SELECT {LINE_COLUMNS} FROM document_lines WHERE tenant_id = $1 AND document_id = $2 ORDER BY line_no");
+            let rows: Vec<LineRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_all(&self.pool).await?;
+            d.lines = rows.into_iter().map(line).collect::<StoreResult<_>>()?;
+            Ok(d)
+        }
+
+        async fn document_by_number(&self, tenant_id: i64, number: &str) -> StoreResult<DocumentRecord> {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM documents WHERE tenant_id = $1 AND number = $2")
+                .bind(tenant_id)
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
+            let (id,) = row.ok_or_else(|| StoreError::NotFound(format!("document {number:?}")))?;
+            self.document(tenant_id, id).await
+        }
+
+        async fn posted_lines(&self, tenant_id: i64, from: &str, to: &str) -> StoreResult<Vec<(DocumentLineRecord, String, Option<String>)>> {
+            // Lines first, then the kinds of their documents: two set-based reads.
+            let cols = LINE_COLUMNS.split(", ").map(|c| format!("l.{}", c.trim())).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT {cols} FROM document_lines l JOIN documents d ON d.tenant_id = l.tenant_id AND d.id = l.document_id \
+                 WHERE l.tenant_id = $1 AND d.status <> 'draft' AND l.period >= $2 AND l.period <= $3 ORDER BY l.document_id, l.line_no"
+            );
+            let lines: Vec<LineRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(from).bind(to).fetch_all(&self.pool).await?;
+            let sql = "SELECT l.document_id, l.line_no, d.kind, d.credit_reason FROM document_lines l JOIN documents d \
+                 ON d.tenant_id = l.tenant_id AND d.id = l.document_id \
+                 WHERE l.tenant_id = $1 AND d.status <> 'draft' AND l.period >= $2 AND l.period <= $3 ORDER BY l.document_id, l.line_no";
+            let kinds: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(sql).bind(tenant_id).bind(from).bind(to).fetch_all(&self.pool).await?;
+            lines
+                .into_iter()
+                .zip(kinds)
+                .map(|(l, (_, _, kind, reason))| Ok((line(l)?, kind, reason)))
+                .collect()
+        }
+
+        async fn post_document(&self, tenant_id: i64, id: i64, now: &str) -> StoreResult<DocumentRecord> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            let row: Option<(String, String, String)> =
+                sqlx::query_as("SELECT kind, status, issue_date FROM documents WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (kind, status, issue) = row.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+            if status != "draft" {
+                return Err(StoreError::Conflict(format!("document {id} is {status}, not a draft")));
+            }
+            let number = next_number(&mut tx, tenant_id, &kind, &issue).await?;
+            sqlx::query("UPDATE documents SET status = 'posted', number = $3, posted_at = $4 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(number)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            self.document(tenant_id, id).await
+        }
+
+        async fn insert_posted_credit_note(&self, tenant_id: i64, note: &DocumentRecord, now: &str) -> StoreResult<DocumentRecord> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            if let Some(voided) = note.voids_document_id {
+                let done: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE documents SET status = 'void' WHERE tenant_id = $1 AND id = $2 AND kind = 'invoice' AND status <> 'draft' AND status <> 'void' RETURNING id",
+                )
+                .bind(tenant_id)
+                .bind(voided)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if done.is_none() {
+                    return Err(StoreError::Conflict(format!("document {voided} is not a posted invoice that can be voided")));
+                }
+            }
+            let id = insert_document(&mut tx, tenant_id, note, now).await?;
+            let number = next_number(&mut tx, tenant_id, "credit_note", &date_text(note.issue_date)).await?;
+            sqlx::query("UPDATE documents SET status = 'posted', number = $3, posted_at = $4 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(number)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            self.document(tenant_id, id).await
+        }
+
+        async fn set_document_status(&self, tenant_id: i64, id: i64, status: &str) -> StoreResult<()> {
+            sqlx::query("UPDATE documents SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status <> 'draft'")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(status)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn add_one_off(&self, tenant_id: i64, o: &OneOffRecord, now: &str) -> StoreResult<OneOffRecord> {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO one_offs (tenant_id, company_id, period, description, quantity, unit_price, taxable, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(tenant_id)
+            .bind(o.company_id)
+            .bind(o.period.as_str())
+            .bind(o.description.as_str())
+            .bind(o.quantity.to_string())
+            .bind(o.unit_price.to_string())
+            .bind(o.taxable)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+            Ok(OneOffRecord { id, ..o.clone() })
+        }
+
+        async fn one_offs(&self, tenant_id: i64, period: &str) -> StoreResult<Vec<OneOffRecord>> {
+            let rows: Vec<(i64, i64, String, String, String, String, bool)> = sqlx::query_as(
+                "SELECT id, company_id, period, description, quantity, unit_price, taxable FROM one_offs WHERE tenant_id = $1 AND period = $2 ORDER BY id",
+            )
+            .bind(tenant_id)
+            .bind(period)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.into_iter()
+                .map(|r| Ok(OneOffRecord { id: r.0, company_id: r.1, period: r.2, description: r.3, quantity: dec(&r.4)?, unit_price: dec(&r.5)?, taxable: r.6 }))
+                .collect()
+        }
+
+        async fn add_payment(&self, tenant_id: i64, p: &PaymentRecord, now: &str) -> StoreResult<PaymentRecord> {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO payments (tenant_id, company_id, document_id, amount, applied, paid_on, method, reference, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(tenant_id)
+            .bind(p.company_id)
+            .bind(p.document_id)
+            .bind(p.amount.to_string())
+            .bind(p.applied.to_string())
+            .bind(date_text(p.paid_on))
+            .bind(p.method.as_str())
+            .bind(p.reference.as_str())
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+            Ok(PaymentRecord { id, ..p.clone() })
+        }
+
+        async fn payments(&self, tenant_id: i64, company_id: Option<i64>) -> StoreResult<Vec<PaymentRecord>> {
+            let rows: Vec<(i64, i64, Option<i64>, String, String, String, String, String)> = sqlx::query_as(
+                "SELECT id, company_id, document_id, amount, applied, paid_on, method, reference FROM payments \
+                 WHERE tenant_id = $1 AND ($2 IS NULL OR company_id = $2) ORDER BY id",
+            )
+            .bind(tenant_id)
+            .bind(company_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(PaymentRecord {
+                        id: r.0,
+                        company_id: r.1,
+                        document_id: r.2,
+                        amount: dec(&r.3)?,
+                        applied: dec(&r.4)?,
+                        paid_on: day(&r.5)?,
+                        method: r.6,
+                        reference: r.7,
+                    })
+                })
+                .collect()
+        }
+
+        async fn add_credit_application(&self, tenant_id: i64, a: &CreditApplication, now: &str) -> StoreResult<()> {
+            sqlx::query("INSERT INTO credit_applications (tenant_id, company_id, document_id, amount, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(tenant_id)
+                .bind(a.company_id)
+                .bind(a.document_id)
+                .bind(a.amount.to_string())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn credit_applications(&self, tenant_id: i64, company_id: Option<i64>) -> StoreResult<Vec<CreditApplication>> {
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+                "SELECT company_id, document_id, amount FROM credit_applications WHERE tenant_id = $1 AND ($2 IS NULL OR company_id = $2) ORDER BY id",
+            )
+            .bind(tenant_id)
+            .bind(company_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.into_iter().map(|r| Ok(CreditApplication { company_id: r.0, document_id: r.1, amount: dec(&r.2)? })).collect()
+        }
+    }
+}
+
+/// Takes the next value of the tenant's sequence for a document kind and formats it. The
+/// UPDATE locks the sequence row until the transaction ends, so concurrent posts queue and
+/// a rolled-back post gives its value back: the sequence stays gapless.
+async fn next_number<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    tenant_id: i64,
+    kind: &str,
+    issue_date: &str,
+) -> StoreResult<String>
+where
+    DB: Dialect,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
+{
+    sqlx::query::<DB>("INSERT INTO number_sequences (tenant_id, kind, next_value) VALUES ($1, $2, 1) ON CONFLICT (tenant_id, kind) DO NOTHING")
+        .bind(tenant_id)
+        .bind(kind)
+        .execute(&mut **tx)
+        .await?;
+    let (seq,): (i64,) = sqlx::query_as::<DB, (i64,)>(
+        "UPDATE number_sequences SET next_value = next_value + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING next_value - 1",
+    )
+    .bind(tenant_id)
+    .bind(kind)
+    .fetch_one(&mut **tx)
+    .await?;
+    let column = if kind == "credit_note" {
+        "credit_note_number_format"
+    } else {
+        "invoice_number_format"
+    };
+    let (pattern,): (String,) = sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(format!(
+        "SELECT {column} FROM tenants WHERE id = $1"
+    )))
+    .bind(tenant_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let year = issue_date
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(0);
+    Ok(format_number(&pattern, seq, year))
+}
+
+async fn insert_document<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    tenant_id: i64,
+    d: &DocumentRecord,
+    now: &str,
+) -> StoreResult<i64>
+where
+    DB: Dialect,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<String>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
+{
+    let (id,): (i64,) = sqlx::query_as::<DB, (i64,)>(
+        "INSERT INTO documents (tenant_id, period, company_id, kind, credit_reason, status, number, currency, issue_date, due_date, \
+         subtotal, tax_total, total, taxes, purchase_orders, voids_document_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'draft', NULL, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(tenant_id)
+    .bind(d.period.as_str())
+    .bind(d.company_id)
+    .bind(d.kind.as_str())
+    .bind(d.credit_reason.clone())
+    .bind(d.currency.as_str())
+    .bind(date_text(d.issue_date))
+    .bind(d.due_date.map(date_text))
+    .bind(d.subtotal.to_string())
+    .bind(d.tax_total.to_string())
+    .bind(d.total.to_string())
+    .bind(serde_json::to_string(&d.taxes).expect("taxes serialize"))
+    .bind(serde_json::to_string(&d.purchase_orders).expect("strings serialize"))
+    .bind(d.voids_document_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    for chunk in d.lines.chunks(DB::BATCH_ROWS) {
+        let sql = format!(
+            "INSERT INTO document_lines (tenant_id, document_id, line_no, company_id, for_child, contract_service_id, service_id, contract_id, \
+             period, kind, description, quantity, unit_price, amount, taxable, tax_rates, stale) VALUES {}",
+            values_placeholders(chunk.len(), 17)
+        );
+        let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql));
+        for l in chunk {
+            q = q
+                .bind(tenant_id)
+                .bind(id)
+                .bind(l.line_no)
+                .bind(l.company_id)
+                .bind(l.for_child.clone())
+                .bind(l.contract_service_id)
+                .bind(l.service_id)
+                .bind(l.contract_id)
+                .bind(l.period.as_str())
+                .bind(l.kind.as_str())
+                .bind(l.description.as_str())
+                .bind(l.quantity.to_string())
+                .bind(l.unit_price.to_string())
+                .bind(l.amount.to_string())
+                .bind(l.taxable)
+                .bind(serde_json::to_string(&l.tax_rates).expect("rates serialize"))
+                .bind(l.stale);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(id)
+}
