@@ -5,7 +5,9 @@
 
 pub mod auth;
 mod clock;
+pub mod import;
 pub mod ingest;
+pub mod insights;
 pub mod invoicing;
 pub mod mapping;
 mod periods;

@@ -173,3 +173,89 @@ impl Engine {
         self.issue_module_key(tenant_id, code.as_str()).await
     }
 }
+
+/// Tenant settings an admin may change (only the fields given).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct SettingsInput {
+    pub name: Option<String>,
+    /// IANA zone; periods are civil months there.
+    pub time_zone: Option<String>,
+    /// Hour (0-23, tenant time) the nightly sync runs.
+    pub sync_hour: Option<i64>,
+    /// Periods before the charged one that adjustments settle (default 3).
+    pub lookback_periods: Option<i64>,
+    /// Days of usage history accepted; 0 clears the limit.
+    pub retention_days: Option<i64>,
+    /// e.g. `INV-{seq:05}` or `{year}-{seq}`.
+    pub invoice_number_format: Option<String>,
+    pub credit_note_number_format: Option<String>,
+}
+
+impl Engine {
+    pub async fn update_settings(
+        &self,
+        tenant_id: i64,
+        input: &SettingsInput,
+    ) -> EngineResult<Tenant> {
+        use unitbill_domain::numbering::is_valid_pattern;
+        let mut t = self.store.tenant(tenant_id).await?;
+        let mut p = crate::setup::Problems::default();
+        if let Some(n) = &input.name {
+            if n.trim().is_empty() {
+                p.add("name", "must not be empty");
+            }
+            t.name = n.trim().to_owned();
+        }
+        if let Some(z) = &input.time_zone {
+            if parse_time_zone(z).is_err() {
+                p.add("time_zone", format!("{z:?} is not an IANA time zone"));
+            }
+            t.time_zone = z.trim().to_owned();
+        }
+        if let Some(h) = input.sync_hour {
+            if !(0..=23).contains(&h) {
+                p.add("sync_hour", "must be an hour from 0 to 23");
+            }
+            t.sync_hour = h;
+        }
+        if let Some(n) = input.lookback_periods {
+            if !(0..=24).contains(&n) {
+                p.add("lookback_periods", "must be from 0 to 24");
+            }
+            t.lookback_periods = n;
+        }
+        if let Some(d) = input.retention_days {
+            if d < 0 {
+                p.add("retention_days", "must not be negative");
+            }
+            t.retention_days = (d > 0).then_some(d);
+        }
+        for (field, value, slot) in [
+            (
+                "invoice_number_format",
+                &input.invoice_number_format,
+                &mut t.invoice_number_format,
+            ),
+            (
+                "credit_note_number_format",
+                &input.credit_note_number_format,
+                &mut t.credit_note_number_format,
+            ),
+        ] {
+            if let Some(f) = value {
+                if !is_valid_pattern(f) {
+                    p.add(field, "must contain {seq} or {seq:05}");
+                }
+                *slot = f.trim().to_owned();
+            }
+        }
+        if t.invoice_number_format == t.credit_note_number_format {
+            p.add(
+                "credit_note_number_format",
+                "must differ from the invoice number format",
+            );
+        }
+        p.finish()?;
+        Ok(self.store.update_tenant(&t).await?)
+    }
+}

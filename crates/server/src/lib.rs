@@ -9,6 +9,7 @@ mod api;
 mod auth;
 mod openapi;
 mod problem;
+mod ui;
 
 use std::net::SocketAddr;
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::spec))
         .merge(api::routes())
+        .merge(ui::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -390,3 +390,73 @@ async fn fifty_concurrent_posts_get_fifty_consecutive_numbers() {
         assert_eq!(numbers, expected, "{}", app.backend);
     }
 }
+
+#[tokio::test]
+async fn periods_close_at_midnight_in_the_tenants_zone_east_and_west() {
+    for (zone, refused_at, allowed_at) in [
+        (
+            "Pacific/Honolulu",
+            "2026-02-01T09:59:00Z",
+            "2026-02-01T10:00:00Z",
+        ),
+        (
+            "Pacific/Kiritimati",
+            "2026-01-31T09:59:00Z",
+            "2026-01-31T10:00:00Z",
+        ),
+    ] {
+        for app in spawn_apps("2026-01-01T12:00:00Z", BodyLimits::default()).await {
+            ok(&app, "PATCH", "/api/v1/tenant", json!({"time_zone": zone})).await;
+            let (company_id, _, _) = acme(&app).await;
+            for d in days(2026, 1) {
+                set_clock(&app, &format!("{d}T12:00:00Z"));
+                push(
+                    &app,
+                    &d,
+                    json!([{"id": "s1", "name": "Acme", "usage": {"desktop": 31}}]),
+                )
+                .await;
+            }
+            ok(
+                &app,
+                "POST",
+                "/api/v1/org-mappings",
+                json!({"module": "datto-rmm", "org_id": "s1", "company_id": company_id}),
+            )
+            .await;
+            set_clock(&app, refused_at);
+            let (status, _) = call(
+                &app,
+                "POST",
+                "/api/v1/invoice-runs",
+                json!({"period": "2026-01", "post": true}),
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::CONFLICT,
+                "{zone} {}: January is not over yet",
+                app.backend
+            );
+            set_clock(&app, allowed_at);
+            let run = ok(
+                &app,
+                "POST",
+                "/api/v1/invoice-runs",
+                json!({"period": "2026-01", "post": true}),
+            )
+            .await;
+            let inv = &run["documents"][0];
+            assert_eq!(
+                line_summary(inv),
+                vec![t("charge", "2026-01", "31.0000", "5.00", "155.00")],
+                "{zone}: the 31st counts once"
+            );
+            assert_eq!(inv["issue_date"], "2026-02-01");
+            assert_eq!(
+                inv["number"], "INV-00001",
+                "{zone}: one invoice, no duplicate"
+            );
+        }
+    }
+}

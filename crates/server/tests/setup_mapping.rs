@@ -350,3 +350,104 @@ async fn companies_contracts_and_mappings_follow_the_rules() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn a_client_list_imports_with_a_dry_run_and_per_row_errors() {
+    for app in spawn_apps(NOW, BodyLimits::default()).await {
+        let b = app.backend;
+        ok(
+            &app,
+            "POST",
+            "/api/v1/tax-rates",
+            json!({"name": "NY State", "percent": "4"}),
+        )
+        .await;
+        ok(
+            &app,
+            "POST",
+            "/api/v1/companies",
+            json!({"name": "Acme Corporation", "external_ref": "AT-1"}),
+        )
+        .await;
+        let import = |csv: &'static str, dry: bool| {
+            let app = &app;
+            async move {
+                let res = app
+                    .http
+                    .post(app.url(&format!("/api/v1/companies/import?dry_run={dry}")))
+                    .bearer_auth(&app.token)
+                    .body(csv)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), StatusCode::OK);
+                res.json::<Value>().await.unwrap()
+            }
+        };
+        let bad = "name,currency,tax_rates,payment_terms_days,bill_to,external_ref\nAcme Corp,USD,NY State,15,,AT-1\nBeta LLC,XYZ,,30,,\nBeta Labs,USD,,30,Nobody Inc,\n";
+        let report = import(bad, false).await;
+        assert_eq!(report["applied"], false, "{b}: {report}");
+        assert_eq!(report["rows"][1]["errors"][0]["field"], "currency");
+        assert_eq!(report["rows"][2]["errors"][0]["field"], "bill_to");
+        let companies = ok(&app, "GET", "/api/v1/companies", Value::Null).await;
+        assert_eq!(
+            companies.as_array().unwrap().len(),
+            1,
+            "{b}: nothing written"
+        );
+
+        let good = "name,currency,tax_rates,payment_terms_days,bill_to,external_ref\nAcme Corp,USD,NY State,15,,AT-1\nBeta LLC,USD,exempt,30,,\nBeta Labs,USD,,30,Beta LLC,\n";
+        let dry = import(good, true).await;
+        assert_eq!(
+            (
+                dry["created"].as_u64(),
+                dry["updated"].as_u64(),
+                dry["applied"].as_bool()
+            ),
+            (Some(2), Some(1), Some(false)),
+            "{b}: {dry}"
+        );
+        assert!(
+            dry["rows"][0]["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c.as_str().unwrap().starts_with("name:"))
+        );
+        assert_eq!(
+            ok(&app, "GET", "/api/v1/companies", Value::Null)
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "a dry run writes nothing"
+        );
+        let done = import(good, false).await;
+        assert_eq!(done["applied"], true);
+        let companies = ok(&app, "GET", "/api/v1/companies", Value::Null).await;
+        let labs = companies
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Beta Labs")
+            .unwrap();
+        let beta = companies
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Beta LLC")
+            .unwrap();
+        assert_eq!(labs["bill_to_id"], beta["id"]);
+        assert_eq!(
+            companies.as_array().unwrap().len(),
+            3,
+            "{b}: Acme renamed, not duplicated"
+        );
+        assert_eq!(
+            import(good, false).await["unchanged"],
+            2,
+            "re-importing changes nothing but the child's bill-to check"
+        );
+    }
+}

@@ -201,6 +201,30 @@ async fn units_for_every_day_of_a_month_with_everything_that_goes_wrong() {
             "{b}"
         );
 
+        // The inbox: usage outside any contract after the 20th; dismissing is remembered.
+        let inbox = ok(&app, "GET", "/api/v1/insights", Value::Null).await;
+        let key = "usage_outside_contract:datto-rmm:desktop:no_active_contract";
+        let item = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == key)
+            .unwrap_or_else(|| panic!("{b}: {inbox}"));
+        assert_eq!(item["title"], "13 units of datto-rmm/desktop bill nothing");
+        assert_eq!(item["amount"], "65.00", "13 units at the contract's 5.00");
+        ok(
+            &app,
+            "PUT",
+            &format!("/api/v1/insights/{key}"),
+            json!({"status": "dismissed"}),
+        )
+        .await;
+        let inbox = ok(&app, "GET", "/api/v1/insights", Value::Null).await;
+        assert!(
+            !inbox.as_array().unwrap().iter().any(|i| i["key"] == key),
+            "{b}: dismissed"
+        );
+
         // Re-running any date changes nothing.
         let before = whole_state(&app, cs_id).await;
         ok(

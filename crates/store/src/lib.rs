@@ -46,6 +46,8 @@ pub trait TenantStore: Send + Sync {
     async fn tenant(&self, id: i64) -> StoreResult<Tenant>;
     async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Tenant>;
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+    /// Saves a tenant's settings (name, zone, sync hour, lookback, retention, number formats).
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<Tenant>;
     async fn add_user(
         &self,
         tenant_id: i64,
@@ -338,8 +340,30 @@ pub trait InvoiceStore: Send + Sync {
     ) -> StoreResult<Vec<CreditApplication>>;
 }
 
+/// Insight decisions (dismissed, resolved) and insights recorded by runs.
+#[async_trait]
+pub trait InsightStore: Send + Sync {
+    /// Sets (or with `None` clears) the admin's decision on an insight.
+    async fn set_insight_status(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        status: Option<&str>,
+        by: &str,
+        now: &str,
+    ) -> StoreResult<()>;
+    /// Key -> status of every decided insight.
+    async fn insight_statuses(&self, tenant_id: i64) -> StoreResult<Vec<(String, String)>>;
+    async fn record_insight(&self, tenant_id: i64, insight: &RecordedInsight) -> StoreResult<()>;
+    async fn recorded_insights(&self, tenant_id: i64) -> StoreResult<Vec<RecordedInsight>>;
+    /// Per module, the latest day it sent a snapshot for.
+    async fn last_snapshot_days(&self, tenant_id: i64) -> StoreResult<Vec<(String, Date)>>;
+}
+
 /// Everything unitbill stores.
-pub trait Store: TenantStore + UsageStore + SetupStore + SyncStore + InvoiceStore {
+pub trait Store:
+    TenantStore + UsageStore + SetupStore + SyncStore + InvoiceStore + InsightStore
+{
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;
 }

@@ -45,6 +45,9 @@ pub struct Tenant {
     pub created_at: String,
     /// The period closed by the first invoice run (`YYYY-MM`): nothing before it is billed.
     pub billing_start: Option<String>,
+    /// Pattern of invoice numbers, e.g. `INV-{seq:05}` or `{year}-{seq}`.
+    pub invoice_number_format: String,
+    pub credit_note_number_format: String,
 }
 
 /// A tenant to create (validated by the engine).
@@ -400,4 +403,16 @@ pub struct CreditApplication {
     pub document_id: i64,
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: rust_decimal::Decimal,
+}
+
+/// An insight a run recorded (it stays until the admin resolves or dismisses it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedInsight {
+    pub key: String,
+    pub kind: String,
+    pub title: String,
+    pub detail: String,
+    pub amount: Option<String>,
+    pub company_id: Option<i64>,
+    pub recorded_at: String,
 }

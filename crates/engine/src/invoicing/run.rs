@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use unitbill_domain::billing::{Billed, OneOff, RunInput, UnitData, run_documents};
+use unitbill_domain::billing::{Billed, OneOff, RunInput, UnitData, due_amount, run_documents};
 use unitbill_domain::period::Period;
 use unitbill_domain::rules::Timing;
 use unitbill_domain::setup::BillingSetup;
@@ -94,8 +94,11 @@ impl Engine {
         let lookback = u32::try_from(tenant.lookback_periods.max(0)).unwrap_or(3);
         let first = p.add_months(-(lookback as i32));
         let last = p.next();
-        let units = self.unit_data(tenant_id, &setup, first, last).await?;
-        let billed = self.billed(tenant_id, first, last).await?;
+        // One period more than the lookback, to tell the admin about corrections that will
+        // no longer be billed or credited.
+        let beyond = first.prev();
+        let units = self.unit_data(tenant_id, &setup, beyond, last).await?;
+        let billed = self.billed(tenant_id, beyond, last).await?;
         let one_offs: Vec<OneOff> = self
             .store
             .one_offs(tenant_id, &p.to_string())
@@ -128,6 +131,15 @@ impl Engine {
             one_offs: &one_offs,
             skip_companies: &skip,
         });
+        self.record_corrections_beyond_lookback(
+            tenant_id,
+            &setup,
+            beyond,
+            billing_start,
+            &units,
+            &billed,
+        )
+        .await?;
         let records: Vec<DocumentRecord> = output.documents.iter().map(record_of).collect();
         let ids = self
             .store
@@ -153,6 +165,57 @@ impl Engine {
             skipped_companies,
             posted,
         })
+    }
+
+    /// A period just beyond the lookback whose amount due changed after it was billed: the
+    /// difference will never be billed or credited, so the admin hears of it.
+    async fn record_corrections_beyond_lookback(
+        &self,
+        tenant_id: i64,
+        setup: &BillingSetup,
+        q: Period,
+        billing_start: Period,
+        units: &UnitData,
+        billed: &Billed,
+    ) -> EngineResult<()> {
+        for cs in setup.contract_services.values() {
+            let Some(contract) = setup.contracts.get(&cs.contract_id) else {
+                continue;
+            };
+            let bound = if contract.timing == Timing::Advance {
+                billing_start.next()
+            } else {
+                billing_start
+            };
+            if q < bound {
+                continue;
+            }
+            let due = due_amount(setup, cs, q, units);
+            let was = billed.get(&(cs.id, q)).copied().unwrap_or_default();
+            if due == was {
+                continue;
+            }
+            let company = setup.companies.get(&contract.company_id);
+            self.store
+                .record_insight(
+                    tenant_id,
+                    &unitbill_store::RecordedInsight {
+                        key: format!("correction_beyond_lookback:{}:{q}", cs.id),
+                        kind: "correction_beyond_lookback".into(),
+                        title: format!("{q} changed beyond the lookback: {} {} will not be settled", due - was, contract.currency),
+                        detail: format!(
+                            "{}: {} for {q} is now due {due}, billed {was}; {q} is older than the lookback, so no adjustment is made.",
+                            company.map_or("?", |c| c.name.as_str()),
+                            cs.description
+                        ),
+                        amount: Some((due - was).to_string()),
+                        company_id: Some(contract.company_id),
+                        recorded_at: self.now_text(),
+                    },
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     /// Daily units per (contract service, period) from the unit history, the stale periods, and

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
             get(list_companies).post(create_company),
         )
         .route("/api/v1/companies/{id}", patch(update_company))
+        .route("/api/v1/companies/import", post(import_companies))
         .route("/api/v1/services", get(list_services).post(create_service))
         .route(
             "/api/v1/contracts",
@@ -418,6 +419,31 @@ pub async fn accept_suggestions(
     Ok(Json(
         s.engine
             .accept_suggestions(caller.tenant_id(), threshold, &actor(&caller))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Import a client list as CSV (columns: name, status, currency, tax_rates, payment_terms_days,
+/// bill_to, external_ref). Every row is checked first; nothing is written unless all rows are
+/// valid. `dry_run=true` reports what would change.
+#[utoipa::path(post, path = "/api/v1/companies/import", params(("dry_run" = Option<bool>, Query)), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = unitbill_engine::import::ImportReport)), security(("api_token" = [])), tag = "setup")]
+pub async fn import_companies(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<ImportQuery>,
+    body: String,
+) -> ApiResult<Json<unitbill_engine::import::ImportReport>> {
+    caller.require(Role::Billing)?;
+    Ok(Json(
+        s.engine
+            .import_companies(caller.tenant_id(), &body, q.dry_run)
             .await?,
     ))
 }

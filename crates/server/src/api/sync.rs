@@ -20,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/unit-history", get(unit_history))
         .route("/api/v1/unit-sources", get(unit_sources))
         .route("/api/v1/activity", get(activity))
+        .route("/api/v1/insights", get(insights))
+        .route("/api/v1/insights/{key}", axum::routing::put(set_insight))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -125,4 +127,46 @@ pub async fn activity(
             .await
             .map_err(EngineError::from)?,
     ))
+}
+
+#[derive(Deserialize)]
+pub struct InsightsQuery {
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// The insights inbox (open items; `all=true` adds dismissed and resolved ones).
+#[utoipa::path(get, path = "/api/v1/insights", params(("all" = Option<bool>, Query)), responses((status = 200, body = Vec<unitbill_engine::insights::Insight>)), security(("api_token" = [])), tag = "sync")]
+pub async fn insights(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    Query(q): Query<InsightsQuery>,
+) -> ApiResult<Json<Vec<unitbill_engine::insights::Insight>>> {
+    Ok(Json(s.engine.insights(caller.tenant_id(), q.all).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct InsightStatusInput {
+    /// dismissed, resolved or open.
+    pub status: String,
+}
+
+/// Dismiss, resolve or reopen an insight.
+#[utoipa::path(put, path = "/api/v1/insights/{key}", params(("key" = String, Path)), request_body = InsightStatusInput, responses((status = 204)), security(("api_token" = [])), tag = "sync")]
+pub async fn set_insight(
+    State(s): State<AppState>,
+    caller: TenantCaller,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    Json(input): Json<InsightStatusInput>,
+) -> ApiResult<axum::http::StatusCode> {
+    caller.require(Role::Billing)?;
+    s.engine
+        .set_insight_status(
+            caller.tenant_id(),
+            &key,
+            &input.status,
+            &format!("token:{}", caller.0.id),
+        )
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,7 @@ use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/tenant", get(tenant))
+        .route("/api/v1/tenant", get(tenant).patch(update_tenant))
         .route("/api/v1/modules", get(modules))
         .route("/api/v1/modules/{module}/keys", post(connect))
         .route("/api/v1/orgs", get(orgs))
@@ -33,6 +33,22 @@ pub async fn tenant(
             .tenant(caller.tenant_id())
             .await
             .map_err(EngineError::from)?,
+    ))
+}
+
+/// Change the tenant's settings (time zone, sync hour, lookback, retention, number formats).
+#[utoipa::path(patch, path = "/api/v1/tenant", request_body = unitbill_engine::tenants::SettingsInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "tenant")]
+pub async fn update_tenant(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+    Json(input): Json<unitbill_engine::tenants::SettingsInput>,
+) -> ApiResult<Json<Tenant>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(
+        state
+            .engine
+            .update_settings(caller.tenant_id(), &input)
+            .await?,
     ))
 }
 

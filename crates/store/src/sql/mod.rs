@@ -4,6 +4,7 @@
 //! trait bounds every implementation block needs, so each area file writes its SQL once for
 //! both backends. What truly differs between them lives in [`Dialect`].
 
+mod insights;
 mod invoices;
 mod setup;
 mod sync;
@@ -36,6 +37,9 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 impl Dialect for sqlx::Sqlite {
     const LABEL: &'static str = "sqlite";
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    // sqlx's SQLite driver binds parameters in time that grows faster than their number:
+    // measured on 100k values, 1000-row statements ran at 16k rows/s, 100-row ones at 108k.
+    const BATCH_ROWS: usize = 100;
     fn migrator() -> &'static Migrator {
         &SQLITE_MIGRATIONS
     }

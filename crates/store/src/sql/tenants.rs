@@ -14,8 +14,10 @@ type TenantRow = (
     Option<i64>,
     String,
     Option<String>,
+    String,
+    String,
 );
-const TENANT_COLUMNS: &str = "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at, billing_start";
+const TENANT_COLUMNS: &str = "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at, billing_start, invoice_number_format, credit_note_number_format";
 
 fn tenant(r: TenantRow) -> Tenant {
     Tenant {
@@ -29,6 +31,8 @@ fn tenant(r: TenantRow) -> Tenant {
         retention_days: r.7,
         created_at: r.8,
         billing_start: r.9,
+        invoice_number_format: r.10,
+        credit_note_number_format: r.11,
     }
 }
 
@@ -85,6 +89,25 @@ sql_backend! {
             let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id");
             let rows: Vec<TenantRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
             Ok(rows.into_iter().map(tenant).collect())
+        }
+
+        async fn update_tenant(&self, t: &Tenant) -> StoreResult<Tenant> {
+            let sql = format!(
+                "UPDATE tenants SET name = $2, time_zone = $3, sync_hour = $4, lookback_periods = $5, retention_days = $6, \
+                 invoice_number_format = $7, credit_note_number_format = $8 WHERE id = $1 RETURNING {TENANT_COLUMNS}"
+            );
+            let row: Option<TenantRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(t.id)
+                .bind(t.name.as_str())
+                .bind(t.time_zone.as_str())
+                .bind(t.sync_hour)
+                .bind(t.lookback_periods)
+                .bind(t.retention_days)
+                .bind(t.invoice_number_format.as_str())
+                .bind(t.credit_note_number_format.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+            row.map(tenant).ok_or_else(|| StoreError::NotFound(format!("tenant {}", t.id)))
         }
 
         async fn add_user(&self, tenant_id: i64, email: &str, password_hash: &str, r: Role, now: &str) -> StoreResult<User> {

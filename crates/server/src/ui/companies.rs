@@ -1,0 +1,465 @@
+//! Companies: the list, the create and edit form (status, currency, tax rates, terms, bill-to),
+//! and the company page with its contracts and the organizations mapped to it per module.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::Path;
+use unitbill_domain::setup::{CompanyStatus, OrgAssignment};
+use unitbill_engine::EngineError;
+use unitbill_engine::setup::{CompanyInput, ContractInput};
+use unitbill_store::{CompanyRecord, Role};
+
+use super::{Ctx, Errors, FormData, Layout, UiResult, day_text, render, render_invalid};
+
+const STATUSES: [CompanyStatus; 4] = [
+    CompanyStatus::Active,
+    CompanyStatus::Inactive,
+    CompanyStatus::Dead,
+    CompanyStatus::Cancelled,
+];
+
+struct CompanyListRow {
+    id: i64,
+    name: String,
+    status: &'static str,
+    currency: String,
+    tax: String,
+    terms: i64,
+    bill_to: String,
+    contracts: usize,
+    orgs: usize,
+}
+
+#[derive(Template)]
+#[template(path = "companies.html")]
+struct CompaniesPage {
+    layout: Layout,
+    rows: Vec<CompanyListRow>,
+}
+
+fn tax_text(c: &CompanyRecord) -> String {
+    if c.tax_rates.is_empty() {
+        "exempt".to_owned()
+    } else {
+        c.tax_rates.join(", ")
+    }
+}
+
+pub(crate) async fn list(ctx: Ctx) -> UiResult {
+    let engine = ctx.engine();
+    let t = ctx.tenant_id();
+    let companies = engine.store.companies(t).await?;
+    let contracts = engine.store.contracts(t).await?;
+    let setup = engine.load_setup(t).await?;
+    let names: BTreeMap<i64, String> = companies.iter().map(|c| (c.id, c.name.clone())).collect();
+    let mut orgs_per: BTreeMap<i64, usize> = BTreeMap::new();
+    for (module, org) in setup.org_mappings.keys() {
+        if let Some(c) = setup.org_company(module, org, ctx.view_day) {
+            *orgs_per.entry(c).or_default() += 1;
+        }
+    }
+    let mut rows: Vec<CompanyListRow> = companies
+        .iter()
+        .map(|c| CompanyListRow {
+            id: c.id,
+            name: c.name.clone(),
+            status: c.status.as_str(),
+            currency: c.currency.clone(),
+            tax: tax_text(c),
+            terms: c.payment_terms_days,
+            bill_to: c
+                .bill_to_id
+                .and_then(|p| names.get(&p).cloned())
+                .unwrap_or_default(),
+            contracts: contracts.iter().filter(|k| k.company_id == c.id).count(),
+            orgs: orgs_per.get(&c.id).copied().unwrap_or(0),
+        })
+        .collect();
+    rows.sort_by_key(|a| a.name.to_lowercase());
+    render(&CompaniesPage {
+        layout: ctx.layout("Companies", "companies"),
+        rows,
+    })
+}
+
+struct RateOption {
+    name: String,
+    percent: String,
+    checked: bool,
+}
+
+struct ParentOption {
+    id: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "company_form.html")]
+struct CompanyFormPage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    status: String,
+    statuses: Vec<&'static str>,
+    currency: String,
+    rates: Vec<RateOption>,
+    terms: String,
+    bill_to: String,
+    parents: Vec<ParentOption>,
+    external_ref: String,
+    errors: Errors,
+}
+
+impl CompanyFormPage {
+    fn is_status(&self, s: &str) -> bool {
+        self.status == s
+    }
+
+    fn action(&self) -> String {
+        if self.id == 0 {
+            "/companies/new".to_owned()
+        } else {
+            format!("/companies/{}/edit", self.id)
+        }
+    }
+}
+
+async fn form_page(ctx: &Ctx, company: Option<&CompanyRecord>) -> UiResult<CompanyFormPage> {
+    let engine = ctx.engine();
+    let rates = engine.store.tax_rates(ctx.tenant_id()).await?;
+    let companies = engine.store.companies(ctx.tenant_id()).await?;
+    let id = company.map_or(0, |c| c.id);
+    let mut parents: Vec<ParentOption> = companies
+        .iter()
+        .filter(|c| c.id != id && c.bill_to_id.is_none())
+        .map(|c| ParentOption {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+        })
+        .collect();
+    parents.sort_by_key(|a| a.name.to_lowercase());
+    Ok(CompanyFormPage {
+        layout: ctx.layout(
+            company.map_or("New company".to_owned(), |c| format!("Edit {}", c.name)),
+            "companies",
+        ),
+        id,
+        name: company.map(|c| c.name.clone()).unwrap_or_default(),
+        status: company.map_or("active", |c| c.status.as_str()).to_owned(),
+        statuses: STATUSES.iter().map(|s| s.as_str()).collect(),
+        currency: company.map_or(ctx.tenant.currency.clone(), |c| c.currency.clone()),
+        rates: rates
+            .iter()
+            .map(|r| RateOption {
+                name: r.name.clone(),
+                percent: r.percent.normalize().to_string(),
+                checked: company.is_some_and(|c| c.tax_rates.contains(&r.name)),
+            })
+            .collect(),
+        terms: company.map_or(30, |c| c.payment_terms_days).to_string(),
+        bill_to: company
+            .and_then(|c| c.bill_to_id)
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
+        parents,
+        external_ref: company
+            .and_then(|c| c.external_ref.clone())
+            .unwrap_or_default(),
+        errors: Errors::default(),
+    })
+}
+
+async fn company(ctx: &Ctx, id: i64) -> UiResult<CompanyRecord> {
+    ctx.engine()
+        .store
+        .companies(ctx.tenant_id())
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| EngineError::NotFound(format!("company {id}")).into())
+}
+
+pub(crate) async fn new_form(ctx: Ctx) -> UiResult {
+    render(&form_page(&ctx, None).await?)
+}
+
+pub(crate) async fn edit_form(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
+    let c = company(&ctx, id).await?;
+    render(&form_page(&ctx, Some(&c)).await?)
+}
+
+const COMPANY_FIELDS: [&str; 7] = [
+    "name",
+    "status",
+    "currency",
+    "tax_rates",
+    "payment_terms_days",
+    "bill_to",
+    "external_ref",
+];
+
+async fn save(ctx: Ctx, id: Option<i64>, form: FormData) -> UiResult {
+    ctx.require(Role::Billing)?;
+    let existing = match id {
+        Some(id) => Some(company(&ctx, id).await?),
+        None => None,
+    };
+    let mut errors = Errors::default();
+    let terms = form.text("payment_terms_days");
+    let payment_terms_days = match terms.parse::<i64>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.field("payment_terms_days", "must be a whole number of days");
+            None
+        }
+    };
+    let bill_to = form.text("bill_to");
+    let input = CompanyInput {
+        name: Some(form.text("name")),
+        status: Some(form.text("status")),
+        currency: Some(form.text("currency").to_uppercase()),
+        tax_rates: Some(form.all("tax_rates")),
+        payment_terms_days,
+        bill_to: Some(bill_to.parse().unwrap_or(0)),
+        external_ref: Some(form.text("external_ref")),
+    };
+    if !errors.any() {
+        match ctx.engine().save_company(ctx.tenant_id(), id, &input).await {
+            Ok(c) => {
+                return ctx.done(
+                    &format!("/companies/{}", c.id),
+                    &format!(
+                        "{} {}.",
+                        c.name,
+                        if id.is_some() { "saved" } else { "created" }
+                    ),
+                );
+            }
+            Err(e) => errors = Errors::from_engine(e, &COMPANY_FIELDS)?,
+        }
+    }
+    let mut page = form_page(&ctx, existing.as_ref()).await?;
+    let selected = form.all("tax_rates");
+    for r in &mut page.rates {
+        r.checked = selected.contains(&r.name);
+    }
+    page.name = form.text("name");
+    page.status = form.text("status");
+    page.currency = form.text("currency");
+    page.terms = terms;
+    page.bill_to = bill_to;
+    page.external_ref = form.text("external_ref");
+    page.errors = errors;
+    let url = page.action();
+    render_invalid(&url, &page)
+}
+
+pub(crate) async fn create(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+    save(ctx, None, FormData(form)).await
+}
+
+pub(crate) async fn update(
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> UiResult {
+    save(ctx, Some(id), FormData(form)).await
+}
+
+struct ContractRow {
+    id: i64,
+    name: String,
+    start: String,
+    end: String,
+    timing: &'static str,
+    purchase_order: String,
+    services: usize,
+    active: bool,
+}
+
+struct MappedOrg {
+    id: String,
+    name: String,
+    since: String,
+}
+
+struct MappedModule {
+    code: String,
+    name: String,
+    orgs: Vec<MappedOrg>,
+}
+
+struct Link {
+    id: i64,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "company.html")]
+struct CompanyPage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    status: &'static str,
+    currency: String,
+    tax: String,
+    terms: i64,
+    external_ref: String,
+    bill_to: Option<Link>,
+    children: Vec<Link>,
+    contracts: Vec<ContractRow>,
+    modules: Vec<MappedModule>,
+    /// The new-contract form.
+    c_name: String,
+    c_start: String,
+    c_end: String,
+    c_timing: String,
+    c_po: String,
+    errors: Errors,
+}
+
+async fn company_page(ctx: &Ctx, id: i64) -> UiResult<CompanyPage> {
+    let engine = ctx.engine();
+    let t = ctx.tenant_id();
+    let c = company(ctx, id).await?;
+    let companies = engine.store.companies(t).await?;
+    let setup = engine.load_setup(t).await?;
+    let contract_services = engine.store.contract_services(t).await?;
+    let connected = engine.store.connected_modules(t).await?;
+    let mut contracts: Vec<ContractRow> = engine
+        .store
+        .contracts(t)
+        .await?
+        .into_iter()
+        .filter(|k| k.company_id == id)
+        .map(|k| ContractRow {
+            id: k.id,
+            start: k.start_date.to_string(),
+            end: k.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            timing: k.timing.as_str(),
+            purchase_order: k.purchase_order.clone().unwrap_or_default(),
+            services: contract_services
+                .iter()
+                .filter(|s| s.contract_id == k.id)
+                .count(),
+            active: k.start_date <= ctx.view_day && k.end_date.is_none_or(|e| e >= ctx.view_day),
+            name: k.name,
+        })
+        .collect();
+    contracts.sort_by(|a, b| b.start.cmp(&a.start));
+    let orgs = engine.store.module_orgs(t, None).await?;
+    let mut modules: Vec<MappedModule> = Vec::new();
+    for m in &connected {
+        let mapped: Vec<MappedOrg> = orgs
+            .iter()
+            .filter(|o| o.module_code == m.module_code)
+            .filter(|o| {
+                setup.org_assignment(&o.module_code, &o.org_id, ctx.view_day)
+                    == OrgAssignment::Mapped(id)
+            })
+            .map(|o| MappedOrg {
+                id: o.org_id.clone(),
+                name: o.name.clone(),
+                since: setup
+                    .org_mappings
+                    .get(&(o.module_code.clone(), o.org_id.clone()))
+                    .and_then(|tl| {
+                        tl.changes()
+                            .iter()
+                            .filter(|(d, _)| *d <= ctx.view_day)
+                            .max_by_key(|(d, _)| *d)
+                    })
+                    .map(|(d, _)| day_text(*d))
+                    .unwrap_or_default(),
+            })
+            .collect();
+        if !mapped.is_empty() {
+            modules.push(MappedModule {
+                code: m.module_code.clone(),
+                name: m.name.clone(),
+                orgs: mapped,
+            });
+        }
+    }
+    let month_start = ctx.today.first_of_month();
+    Ok(CompanyPage {
+        layout: ctx.layout(c.name.clone(), "companies"),
+        id,
+        status: c.status.as_str(),
+        currency: c.currency.clone(),
+        tax: tax_text(&c),
+        terms: c.payment_terms_days,
+        external_ref: c.external_ref.clone().unwrap_or_default(),
+        bill_to: c.bill_to_id.and_then(|p| {
+            companies.iter().find(|x| x.id == p).map(|x| Link {
+                id: x.id,
+                name: x.name.clone(),
+            })
+        }),
+        children: companies
+            .iter()
+            .filter(|x| x.bill_to_id == Some(id))
+            .map(|x| Link {
+                id: x.id,
+                name: x.name.clone(),
+            })
+            .collect(),
+        contracts,
+        modules,
+        name: c.name,
+        c_name: "Managed services".to_owned(),
+        c_start: month_start.to_string(),
+        c_end: String::new(),
+        c_timing: "arrears".to_owned(),
+        c_po: String::new(),
+        errors: Errors::default(),
+    })
+}
+
+pub(crate) async fn show(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
+    render(&company_page(&ctx, id).await?)
+}
+
+/// Creates a monthly contract for the company and opens it.
+pub(crate) async fn create_contract(
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> UiResult {
+    ctx.require(Role::Billing)?;
+    let form = FormData(form);
+    let input = ContractInput {
+        company_id: Some(id),
+        name: form.get("name"),
+        start_date: form.get("start_date"),
+        end_date: form.get("end_date"),
+        timing: form.get("timing"),
+        purchase_order: form.get("purchase_order"),
+        period: Some("monthly".to_owned()),
+    };
+    match ctx
+        .engine()
+        .save_contract(ctx.tenant_id(), None, &input)
+        .await
+    {
+        Ok(c) => ctx.done(
+            &format!("/contracts/{}", c.id),
+            &format!("Contract {} created: add its services.", c.name),
+        ),
+        Err(e) => {
+            let mut page = company_page(&ctx, id).await?;
+            page.errors = Errors::from_engine(
+                e,
+                &["name", "start_date", "end_date", "timing", "purchase_order"],
+            )?;
+            page.c_name = form.text("name");
+            page.c_start = form.text("start_date");
+            page.c_end = form.text("end_date");
+            page.c_timing = form.text("timing");
+            page.c_po = form.text("purchase_order");
+            render_invalid(&format!("/companies/{id}"), &page)
+        }
+    }
+}
