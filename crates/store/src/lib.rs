@@ -281,6 +281,12 @@ pub trait InvoiceStore: Send + Sync {
         period: Option<&str>,
         company_id: Option<i64>,
     ) -> StoreResult<Vec<DocumentRecord>>;
+    /// Every document of a run's period with its lines (two queries, however many documents).
+    async fn period_documents(
+        &self,
+        tenant_id: i64,
+        period: &str,
+    ) -> StoreResult<Vec<DocumentRecord>>;
     /// One document with its lines.
     async fn document(&self, tenant_id: i64, id: i64) -> StoreResult<DocumentRecord>;
     async fn document_by_number(&self, tenant_id: i64, number: &str)

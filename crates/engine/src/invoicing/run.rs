@@ -150,10 +150,14 @@ impl Engine {
         } else {
             0
         };
-        let mut documents = Vec::new();
-        for id in ids {
-            documents.push(self.store.document(tenant_id, id).await?);
-        }
+        let new: HashSet<i64> = ids.iter().copied().collect();
+        let documents: Vec<DocumentRecord> = self
+            .store
+            .period_documents(tenant_id, &p.to_string())
+            .await?
+            .into_iter()
+            .filter(|d| new.contains(&d.id))
+            .collect();
         let mut skipped_companies: Vec<i64> = skip.into_iter().collect();
         skipped_companies.sort_unstable();
         tracing::info!(tenant = tenant.slug, period = %p, documents = documents.len(), posted, "invoice run");

@@ -160,6 +160,34 @@ sql_backend! {
             rows.into_iter().map(doc).collect()
         }
 
+        async fn period_documents(&self, tenant_id: i64, period: &str) -> StoreResult<Vec<DocumentRecord>> {
+            let mut docs = self.documents(tenant_id, Some(period), None).await?;
+            docs.sort_by_key(|d| d.id);
+            // Lines and their document ids come in the same order from two reads (the line row
+            // type is already at the tuple size sqlx decodes).
+            let from = "FROM document_lines l JOIN documents d ON d.tenant_id = l.tenant_id AND d.id = l.document_id \
+                        WHERE l.tenant_id = $1 AND d.period = $2 ORDER BY l.document_id, l.line_no";
+            let ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT l.document_id {from}")))
+                .bind(tenant_id)
+                .bind(period)
+                .fetch_all(&self.pool)
+                .await?;
+            let cols = LINE_COLUMNS.split(", ").map(|c| format!("l.{}", c.trim())).collect::<Vec<_>>().join(", ");
+            let lines: Vec<LineRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {cols} {from}")))
+                .bind(tenant_id)
+                .bind(period)
+                .fetch_all(&self.pool)
+                .await?;
+            let mut by_doc: std::collections::HashMap<i64, Vec<DocumentLineRecord>> = std::collections::HashMap::new();
+            for ((doc_id,), l) in ids.into_iter().zip(lines) {
+                by_doc.entry(doc_id).or_default().push(line(l)?);
+            }
+            for d in &mut docs {
+                d.lines = by_doc.remove(&d.id).unwrap_or_default();
+            }
+            Ok(docs)
+        }
+
         async fn document(&self, tenant_id: i64, id: i64) -> StoreResult<DocumentRecord> {
             let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = $1 AND id = $2");
             let row: Option<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(&self.pool).await?;
