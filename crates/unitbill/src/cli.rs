@@ -41,6 +41,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Set up a demo tenant and serve it: the quickest way to see unitbill work.
     Demo(crate::demo::DemoArgs),
+    /// Push realistic daily snapshots of catalog modules through the ingestion API.
+    Simulate(crate::simulate::SimulateArgs),
     /// Create and list tenants (MSPs).
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -299,6 +301,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             unitbill_server::serve(AppState::new(engine), listen).await?;
         }
         Command::Demo(args) => crate::demo::run(engine, args, file.listen).await?,
+        Command::Simulate(args) => crate::simulate::run(engine, args).await?,
         Command::Tenant(TenantCommand::Create {
             slug,
             name,

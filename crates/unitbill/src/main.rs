@@ -4,15 +4,19 @@
 mod bench;
 mod cli;
 mod config;
-mod demo;
 mod invoice_cli;
 
 use anyhow::Result;
 use clap::Parser;
+use unitbill::{demo, simulate};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = cli::Cli::parse();
-    config::init_logging(cli.log_json);
+    if matches!(cli.command, cli::Command::Demo(_)) {
+        demo::init_logging(cli.log_json);
+    } else {
+        config::init_logging(cli.log_json);
+    }
     cli::run(cli).await
 }

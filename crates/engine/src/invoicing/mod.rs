@@ -43,7 +43,7 @@ pub(crate) fn record_of(d: &DraftDocument) -> DocumentRecord {
         issue_date: d.issue_date,
         due_date: d.due_date,
         subtotal: d.totals.subtotal,
-        tax_total: d.totals.tax_total(),
+        tax_total: d.currency.round(d.totals.tax_total()),
         total: d.totals.total,
         taxes: d.totals.taxes.clone(),
         purchase_orders: d.purchase_orders.clone(),
