@@ -460,3 +460,131 @@ async fn periods_close_at_midnight_in_the_tenants_zone_east_and_west() {
         }
     }
 }
+
+#[tokio::test]
+async fn partial_payments_overpayment_credit_goodwill_and_aging() {
+    for app in spawn_apps("2026-01-10T12:00:00Z", BodyLimits::default()).await {
+        let b = app.backend;
+        ok(
+            &app,
+            "POST",
+            "/api/v1/tax-rates",
+            json!({"name": "NY State", "percent": "4"}),
+        )
+        .await;
+        ok(
+            &app,
+            "POST",
+            "/api/v1/tax-rates",
+            json!({"name": "NYC", "percent": "4.5"}),
+        )
+        .await;
+        let c = ok(&app, "POST", "/api/v1/companies", json!({"name": "Beta Dental", "tax_rates": ["NY State", "NYC"], "payment_terms_days": 15})).await;
+        let id = c["id"].as_i64().unwrap();
+        ok(&app, "POST", "/api/v1/one-offs", json!({"company_id": id, "period": "2026-01", "description": "Firewall install", "quantity": "3", "unit_price": "120.00", "taxable": true})).await;
+        ok(&app, "POST", "/api/v1/one-offs", json!({"company_id": id, "period": "2026-01", "description": "Loyalty credit", "quantity": "1", "unit_price": "-10.00"})).await;
+        set_clock(&app, "2026-02-01T12:00:00Z");
+        let run = ok(
+            &app,
+            "POST",
+            "/api/v1/invoice-runs",
+            json!({"period": "2026-01", "post": true}),
+        )
+        .await;
+        let inv = &run["documents"][0];
+        assert_eq!(
+            line_summary(inv),
+            vec![
+                t("one_off", "2026-01", "3.0000", "120.00", "360.00"),
+                t("one_off", "2026-01", "1.0000", "-10.00", "-10.00")
+            ],
+            "{b}"
+        );
+        // Taxes on the taxable line only, each rate rounded once: 14.40 + 16.20.
+        assert_eq!(
+            (
+                inv["subtotal"].as_str(),
+                inv["tax_total"].as_str(),
+                inv["total"].as_str()
+            ),
+            (Some("350.00"), Some("30.60"), Some("380.60")),
+            "{b}"
+        );
+        let inv_id = inv["id"].as_i64().unwrap();
+
+        let p = ok(
+            &app,
+            "POST",
+            &format!("/api/v1/documents/{inv_id}/payments"),
+            json!({"amount": "100.00", "method": "ach", "reference": "T-1"}),
+        )
+        .await;
+        assert_eq!(p["applied"], "100.00");
+        assert_eq!(
+            ok(
+                &app,
+                "GET",
+                &format!("/api/v1/documents/{inv_id}"),
+                Value::Null
+            )
+            .await["status"],
+            "partially_paid"
+        );
+        set_clock(&app, "2026-03-20T12:00:00Z");
+        let aging = ok(&app, "GET", "/api/v1/reports/aging", Value::Null).await;
+        assert_eq!(
+            aging[0]["days_31_60"], "280.60",
+            "{b}: due 2026-02-16, 32 days late: {aging}"
+        );
+        let p = ok(
+            &app,
+            "POST",
+            &format!("/api/v1/documents/{inv_id}/payments"),
+            json!({"amount": "300.00"}),
+        )
+        .await;
+        assert_eq!(p["applied"], "280.60", "{b}: the rest becomes credit");
+        assert_eq!(
+            ok(
+                &app,
+                "GET",
+                &format!("/api/v1/documents/{inv_id}"),
+                Value::Null
+            )
+            .await["status"],
+            "paid"
+        );
+        let note = ok(&app, "POST", "/api/v1/credit-notes/goodwill", json!({"company_id": id, "lines": [{"description": "Outage apology", "amount": "25.00"}]})).await;
+        assert_eq!(
+            (
+                note["number"].as_str(),
+                note["total"].as_str(),
+                note["credit_reason"].as_str()
+            ),
+            (Some("CN-00001"), Some("25.00"), Some("goodwill"))
+        );
+        let aging = ok(&app, "GET", "/api/v1/reports/aging", Value::Null).await;
+        assert_eq!(aging.as_array().unwrap().len(), 0, "{b}: nothing open");
+        // Overpayment 19.40 + goodwill 25.00 = 44.40 of credit; a refused bad payment changes nothing.
+        let (status, problem) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/documents/{inv_id}/payments"),
+            json!({"amount": "-5"}),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("amount"))
+        );
+        assert_eq!(
+            app.engine
+                .credit_balance(app.tenant_id, id)
+                .await
+                .unwrap()
+                .to_string(),
+            "44.40",
+            "{b}"
+        );
+    }
+}

@@ -386,3 +386,42 @@ async fn the_openapi_document_describes_every_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_revoked_module_key_can_no_longer_push() {
+    for app in spawn_apps(NOW, BodyLimits::default()).await {
+        let keys: Value = app
+            .http
+            .get(app.url("/api/v1/module-keys"))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = keys[0]["id"].as_i64().unwrap();
+        assert_eq!(
+            put(&app, &app.rmm_key, "datto-rmm", "2026-11-09", &three_orgs())
+                .await
+                .0,
+            StatusCode::OK
+        );
+        let res = app
+            .http
+            .delete(app.url(&format!("/api/v1/module-keys/{id}")))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            put(&app, &app.rmm_key, "datto-rmm", "2026-11-09", &three_orgs())
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            app.backend
+        );
+    }
+}

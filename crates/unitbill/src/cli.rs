@@ -63,6 +63,43 @@ pub enum Command {
     /// Invoice runs, documents, payments.
     #[command(subcommand)]
     Invoice(InvoiceCommand),
+    /// The insights inbox: what needs attention this morning.
+    Insights {
+        #[arg(long)]
+        tenant: String,
+        /// Include dismissed and resolved items.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The daily activity log (increased / decreased / unchanged / failed).
+    Activity {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Only the failed rows (usage that bills nothing).
+        #[arg(long)]
+        failed_only: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Daily units of one contract service.
+    Units {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        contract_service: i64,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure ingestion, sync and invoicing on a fresh database (results: docs/benchmarks.md).
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
@@ -188,6 +225,12 @@ pub enum UserCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
+    /// Revoke an API token by id.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        id: i64,
+    },
     /// Create an API token (printed once).
     Create {
         #[arg(long)]
@@ -203,6 +246,19 @@ pub enum TokenCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ModuleCommand {
+    /// List the tenant's module keys (ids, modules, revoked or not).
+    Keys {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a module key by id: the module can no longer push with it.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        id: i64,
+    },
     /// Connect a module and print its key (shown once). Codes: `unitbill module catalog`.
     Connect {
         /// Module code, e.g. datto-rmm; a code not in the catalog connects a custom module.
@@ -444,6 +500,134 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Invoice(cmd) => crate::invoice_cli::run(&engine, cmd).await?,
         Command::Bench(_) => unreachable!("handled before opening the store"),
+        Command::Token(TokenCommand::Revoke { tenant, id }) => {
+            let t = engine.find_tenant(&tenant).await?;
+            engine
+                .store
+                .revoke_api_token(t.id, id, &engine.clock.now().to_string())
+                .await?;
+            println!("revoked API token {id} of {}", t.slug);
+        }
+        Command::Module(ModuleCommand::Keys { tenant, json }) => {
+            let t = engine.find_tenant(&tenant).await?;
+            let keys = engine.store.module_keys(t.id).await?;
+            print(json, &keys, |keys| {
+                keys.iter()
+                    .map(|k| {
+                        format!(
+                            "{:>5}  {:<24} created {}  {}",
+                            k.id,
+                            k.module_code,
+                            k.created_at,
+                            k.revoked_at
+                                .as_deref()
+                                .map_or("active".to_owned(), |r| format!("revoked {r}"))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+        Command::Module(ModuleCommand::Revoke { tenant, id }) => {
+            let t = engine.find_tenant(&tenant).await?;
+            engine
+                .store
+                .revoke_module_key(t.id, id, &engine.clock.now().to_string())
+                .await?;
+            println!("revoked module key {id} of {}", t.slug);
+        }
+        Command::Insights { tenant, all, json } => {
+            let t = engine.find_tenant(&tenant).await?;
+            let items = engine.insights(t.id, all).await?;
+            print(json, &items, |items| {
+                if items.is_empty() {
+                    return "nothing needs attention".to_owned();
+                }
+                items
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "[{}] {}{}\n    {}  (key {})",
+                            i.kind,
+                            i.title,
+                            i.amount
+                                .as_deref()
+                                .map(|a| format!(" - {a} at stake"))
+                                .unwrap_or_default(),
+                            i.detail,
+                            i.key
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+        Command::Activity {
+            tenant,
+            from,
+            to,
+            failed_only,
+            json,
+        } => {
+            let t = engine.find_tenant(&tenant).await?;
+            let parse = |f: &str, v: &str| unitbill_engine::ingest::parse_date(f, v);
+            let rows = engine
+                .store
+                .activity(t.id, parse("from", &from)?, parse("to", &to)?, failed_only)
+                .await?;
+            print(json, &rows, |rows| {
+                rows.iter()
+                    .map(|r| {
+                        format!(
+                            "{}  {:<22} {:<24} company {:<6} service {:<6} {:<10} {:>6} (was {}){}{}",
+                            r.day,
+                            r.module_code,
+                            r.billing_type,
+                            r.company_id.map_or("-".into(), |c| c.to_string()),
+                            r.contract_service_id.map_or("-".into(), |c| c.to_string()),
+                            r.status,
+                            r.units,
+                            r.previous_units,
+                            r.reason.as_deref().map(|x| format!("  {x}")).unwrap_or_default(),
+                            r.amount_at_stake.as_deref().map(|x| format!("  {x} at stake")).unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+        Command::Units {
+            tenant,
+            contract_service,
+            from,
+            to,
+            json,
+        } => {
+            let t = engine.find_tenant(&tenant).await?;
+            let parse = |f: &str, v: &str| unitbill_engine::ingest::parse_date(f, v);
+            let rows = engine
+                .store
+                .unit_history(
+                    t.id,
+                    Some(contract_service),
+                    parse("from", &from)?,
+                    parse("to", &to)?,
+                )
+                .await?;
+            print(json, &rows, |rows| {
+                rows.iter()
+                    .map(|r| {
+                        format!(
+                            "{}  {:>10}{}",
+                            r.day,
+                            r.units,
+                            if r.stale { "  (carried forward)" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
         Command::Module(ModuleCommand::Catalog { json }) => {
             let modules: Vec<_> = engine.catalog.modules().cloned().collect();
             print(json, &modules, |ms| {

@@ -16,6 +16,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tenant", get(tenant).patch(update_tenant))
         .route("/api/v1/modules", get(modules))
         .route("/api/v1/modules/{module}/keys", post(connect))
+        .route("/api/v1/module-keys", get(module_keys))
+        .route(
+            "/api/v1/module-keys/{id}",
+            axum::routing::delete(revoke_module_key),
+        )
+        .route(
+            "/api/v1/api-tokens/{id}",
+            axum::routing::delete(revoke_api_token),
+        )
         .route("/api/v1/orgs", get(orgs))
         .route("/api/v1/test-clock", get(get_clock).put(set_clock))
 }
@@ -199,4 +208,63 @@ pub async fn set_clock(
         now: now.to_string(),
         test_clock: true,
     }))
+}
+
+/// The tenant's module keys (secrets are never shown again).
+#[utoipa::path(get, path = "/api/v1/module-keys", responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "tenant")]
+pub async fn module_keys(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+) -> ApiResult<Json<Vec<unitbill_store::ModuleKey>>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(
+        state
+            .engine
+            .store
+            .module_keys(caller.tenant_id())
+            .await
+            .map_err(EngineError::from)?,
+    ))
+}
+
+/// Revoke a module key: the module can no longer push usage with it.
+#[utoipa::path(delete, path = "/api/v1/module-keys/{id}", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::Problem)), security(("api_token" = [])), tag = "tenant")]
+pub async fn revoke_module_key(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::http::StatusCode> {
+    caller.require(Role::Admin)?;
+    state
+        .engine
+        .store
+        .revoke_module_key(
+            caller.tenant_id(),
+            id,
+            &state.engine.clock.now().to_string(),
+        )
+        .await
+        .map_err(EngineError::from)?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Revoke an API token.
+#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::Problem)), security(("api_token" = [])), tag = "tenant")]
+pub async fn revoke_api_token(
+    State(state): State<AppState>,
+    caller: TenantCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::http::StatusCode> {
+    caller.require(Role::Admin)?;
+    state
+        .engine
+        .store
+        .revoke_api_token(
+            caller.tenant_id(),
+            id,
+            &state.engine.clock.now().to_string(),
+        )
+        .await
+        .map_err(EngineError::from)?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
