@@ -156,6 +156,13 @@ impl Engine {
                 .await?;
             day = d;
         }
+        let tenant = self.store.tenant(tenant_id).await?;
+        if let Some(keep) = tenant.activity_retention_days {
+            let today = crate::tenants::tenant_today(self, &tenant)?;
+            if let Ok(before) = today.checked_sub(keep.days()) {
+                self.store.prune_activity(tenant_id, before).await?;
+            }
+        }
         tracing::info!(tenant_id, from = %first_day, %through, days, "sync done");
         Ok(SyncReport {
             from: Some(first_day.to_string()),

@@ -186,6 +186,8 @@ pub struct SettingsInput {
     pub lookback_periods: Option<i64>,
     /// Days of usage history accepted; 0 clears the limit.
     pub retention_days: Option<i64>,
+    /// Days of activity log kept; 0 keeps everything (the default).
+    pub activity_retention_days: Option<i64>,
     /// e.g. `INV-{seq:05}` or `{year}-{seq}`.
     pub invoice_number_format: Option<String>,
     pub credit_note_number_format: Option<String>,
@@ -229,6 +231,12 @@ impl Engine {
                 p.add("retention_days", "must not be negative");
             }
             t.retention_days = (d > 0).then_some(d);
+        }
+        if let Some(d) = input.activity_retention_days {
+            if d < 0 {
+                p.add("activity_retention_days", "must not be negative");
+            }
+            t.activity_retention_days = (d > 0).then_some(d);
         }
         for (field, value, slot) in [
             (

@@ -258,6 +258,8 @@ pub trait SyncStore: Send + Sync {
         to: Date,
         failed_only: bool,
     ) -> StoreResult<Vec<ActivityRecord>>;
+    /// Deletes activity-log rows of days before `before` (the tenant's retention).
+    async fn prune_activity(&self, tenant_id: i64, before: Date) -> StoreResult<()>;
 }
 
 /// Invoice runs, documents, numbering, one-off lines, payments and credit.

@@ -48,6 +48,8 @@ pub struct Tenant {
     /// Pattern of invoice numbers, e.g. `INV-{seq:05}` or `{year}-{seq}`.
     pub invoice_number_format: String,
     pub credit_note_number_format: String,
+    /// Days of activity log kept; None keeps everything.
+    pub activity_retention_days: Option<i64>,
 }
 
 /// A tenant to create (validated by the engine).

@@ -220,6 +220,11 @@ sql_backend! {
                 .collect()
         }
 
+        async fn prune_activity(&self, tenant_id: i64, before: Date) -> StoreResult<()> {
+            sqlx::query("DELETE FROM activity_log WHERE tenant_id = $1 AND day < $2").bind(tenant_id).bind(date_text(before)).execute(&self.pool).await?;
+            Ok(())
+        }
+
         async fn activity(&self, tenant_id: i64, from: Date, to: Date, failed_only: bool) -> StoreResult<Vec<ActivityRecord>> {
             type Row = (String, String, String, Option<i64>, Option<i64>, String, Option<String>, i64, i64, Option<String>);
             let rows: Vec<Row> = sqlx::query_as(

@@ -16,8 +16,9 @@ type TenantRow = (
     Option<String>,
     String,
     String,
+    Option<i64>,
 );
-const TENANT_COLUMNS: &str = "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at, billing_start, invoice_number_format, credit_note_number_format";
+const TENANT_COLUMNS: &str = "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at, billing_start, invoice_number_format, credit_note_number_format, activity_retention_days";
 
 fn tenant(r: TenantRow) -> Tenant {
     Tenant {
@@ -33,6 +34,7 @@ fn tenant(r: TenantRow) -> Tenant {
         billing_start: r.9,
         invoice_number_format: r.10,
         credit_note_number_format: r.11,
+        activity_retention_days: r.12,
     }
 }
 
@@ -94,7 +96,7 @@ sql_backend! {
         async fn update_tenant(&self, t: &Tenant) -> StoreResult<Tenant> {
             let sql = format!(
                 "UPDATE tenants SET name = $2, time_zone = $3, sync_hour = $4, lookback_periods = $5, retention_days = $6, \
-                 invoice_number_format = $7, credit_note_number_format = $8 WHERE id = $1 RETURNING {TENANT_COLUMNS}"
+                 invoice_number_format = $7, credit_note_number_format = $8, activity_retention_days = $9 WHERE id = $1 RETURNING {TENANT_COLUMNS}"
             );
             let row: Option<TenantRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(t.id)
@@ -105,6 +107,7 @@ sql_backend! {
                 .bind(t.retention_days)
                 .bind(t.invoice_number_format.as_str())
                 .bind(t.credit_note_number_format.as_str())
+                .bind(t.activity_retention_days)
                 .fetch_optional(&self.pool)
                 .await?;
             row.map(tenant).ok_or_else(|| StoreError::NotFound(format!("tenant {}", t.id)))
