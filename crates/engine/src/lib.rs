@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod clock;
+pub mod exports;
 pub mod import;
 pub mod ingest;
 pub mod insights;

@@ -447,10 +447,13 @@ impl Engine {
             terms,
             changed: changed(self, actor),
         };
-        Ok(self
+        let added = self
             .store
             .add_contract_service(tenant_id, &cs, &change)
-            .await?)
+            .await?;
+        // A new fixed service has units from its first day: recompute from there.
+        self.mark_resync_from(tenant_id, Some(from)).await?;
+        Ok(added)
     }
 
     /// Changes a contract service's price, cost, rule or fixed units from a period on.
@@ -480,6 +483,8 @@ impl Engine {
         let (from, terms) = self
             .terms_from_input(tenant_id, contract.timing, base, input)
             .await?;
+        // Units of a fixed service come from its terms: the days from the change on are recomputed.
+        self.mark_resync_from(tenant_id, Some(from)).await?;
         self.store
             .add_terms_change(
                 tenant_id,

@@ -4,6 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::api::exports;
 use crate::api::{invoices, setup, sync, tenant, usage};
 
 #[derive(OpenApi)]
@@ -66,6 +67,9 @@ use crate::api::{invoices, setup, sync, tenant, usage};
         invoices::one_off,
         invoices::payments,
         invoices::aging,
+        exports::pdf,
+        exports::ubl,
+        exports::batch,
     ),
     modifiers(&Security)
 )]

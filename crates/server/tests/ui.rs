@@ -1,6 +1,10 @@
 //! The web UI in real headless Chromium: a fresh tenant walked from login through connecting a
 //! module, a snapshot, enabling billing, companies, mapping with suggestions, a contract with a
-//! service and its service mapping, and settings. Each page's screenshot is saved under
+//! service and its service mapping, and settings; then a month of usage (the engine's test
+//! clock moves to December), "Sync now", the unit chart and activity log of the company, the
+//! insights inbox, the invoice run's preview, posting, the invoice with its line drill-down, a
+//! partial payment, aging, a goodwill credit, a one-off line, posting refused before the period
+//! is over, a void, and the settings form. Each page's screenshot is saved under
 //! `target/ui-screenshots/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`; without them the story is skipped, unless
@@ -11,10 +15,13 @@ mod ui_support;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use fantoccini::Locator;
 use ui_support::{Browser, EMAIL, PASSWORD, TENANT, browser_paths, spawn_app, start_browser};
 
 const NOW: &str = "2026-11-25T17:00:00Z";
 const DAY: &str = "2026-11-24";
+/// Month end: noon on 2 December in New York, the tenant's time zone.
+const MONTH_END: &str = "2026-12-02T17:00:00Z";
 
 fn screenshots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots")
@@ -32,6 +39,14 @@ async fn a_fresh_tenant_sets_up_billing_in_the_browser() {
         return;
     };
     let started = Instant::now();
+    // Screenshots of an earlier run would pass for this one's.
+    if let Ok(old) = std::fs::read_dir(screenshots_dir()) {
+        for f in old.flatten() {
+            if f.path().extension().is_some_and(|e| e == "png") {
+                let _ = std::fs::remove_file(f.path());
+            }
+        }
+    }
     let app = spawn_app(NOW).await;
     let b = start_browser(&chromium, &driver, screenshots_dir()).await;
     story(&app, &b).await;
@@ -332,7 +347,8 @@ async fn story(app: &ui_support::App, b: &Browser) {
     b.wait_page("companies").await;
     let orgs = b.wait_text("#orgs-h + *", "Acme Corp - HQ").await;
     assert!(orgs.contains("Datto RMM"), "{orgs}");
-    assert!(b.text("main").await.contains("after the first sync"));
+    let history = b.text("#history").await;
+    assert!(history.contains("not synced yet"), "{history}");
     b.shot("14-company", 1280).await;
     b.fill("#contract-po", "PO-7781").await;
     b.click("form[action$='/contracts'] button[type=submit]")
@@ -421,11 +437,7 @@ async fn story(app: &ui_support::App, b: &Browser) {
     assert!(b.text("main").await.contains(EMAIL));
     b.shot("17-settings", 1280).await;
 
-    // Invoices wait for the sync: a marked placeholder, no made-up numbers.
-    b.click("nav a[href='/invoices']").await;
-    b.wait_page("invoices").await;
-    b.wait_text(".placeholder", "appear after the first sync")
-        .await;
+    month_end(app, b, &key, &acme_id).await;
 
     // A confirmation cannot be forged by a link: unsigned messages are not shown.
     b.goto(&app.url("/?done=Your%20account%20is%20locked"))
@@ -442,12 +454,19 @@ async fn story(app: &ui_support::App, b: &Browser) {
     // Phone width: the same pages read in one column.
     let stats = b.text(".stats").await;
     assert!(stats.contains("3"), "three companies: {stats}");
-    b.shot("18-dashboard-phone", 390).await;
+    b.shot("32-dashboard-phone", 390).await;
     b.click("nav a[href='/mapping']").await;
     b.wait_page("mapping").await;
-    b.shot("19-mapping-phone", 390).await;
+    b.shot("33-mapping-phone", 390).await;
     b.goto(&app.url(&format!("/companies/{acme_id}"))).await;
-    b.shot("20-company-phone", 390).await;
+    b.shot("34-company-phone", 390).await;
+    b.click("nav a[href='/invoices']").await;
+    b.wait_page("invoices").await;
+    b.shot("35-invoices-phone", 390).await;
+    b.click_xpath("//table[contains(@class,'documents')]//a[normalize-space()='Draft']")
+        .await;
+    b.wait_css("#line-1 a.why-link").await;
+    b.shot("36-invoice-phone", 390).await;
 
     // Cross-site form posts are refused; signing out ends the session.
     let res = reqwest::Client::new()
@@ -479,6 +498,371 @@ async fn story(app: &ui_support::App, b: &Browser) {
                 .unwrap_or("")
                 .contains("next=/companies")
     );
+}
+
+/// The desktops Acme Corp's HQ reports: 41 in early November, 46 from the 15th on.
+fn hq_desktops(day: jiff::civil::Date) -> i64 {
+    if day < jiff::civil::Date::constant(2026, 11, 15) {
+        41
+    } else {
+        46
+    }
+}
+
+/// Datto RMM sends a month of snapshots with its key, then month end: sync, the company's
+/// units, the inbox, the run's preview, posting, the invoice and why its line says what it
+/// says, a partial payment, aging, credits, a one-off, a refused post, a void, settings.
+async fn month_end(app: &ui_support::App, b: &Browser, key: &str, acme_id: &str) {
+    // December 2 in New York: November is over. The session's 12 hours are over too.
+    app.engine
+        .clock
+        .set(MONTH_END.parse().expect("timestamp"))
+        .expect("the test app runs on a test clock");
+    let http = reqwest::Client::new();
+    let mut day = jiff::civil::Date::constant(2026, 11, 1);
+    let last = jiff::civil::Date::constant(2026, 12, 1);
+    while day <= last {
+        // The module misses 20 November: that day carries the 19th forward (stale).
+        if day != jiff::civil::Date::constant(2026, 11, 20) {
+            let res = http
+                .put(app.url(&format!("/api/v1/modules/datto-rmm/usage/{day}")))
+                .bearer_auth(key)
+                .json(&serde_json::json!({"complete": true, "organizations": [
+                    {"id": "site-1042", "name": "Acme Corp - HQ", "parent_id": null,
+                     "usage": {"desktop": hq_desktops(day), "server": 3}},
+                    {"id": "site-1043", "name": "Acme Corp - Warehouse", "parent_id": "site-1042",
+                     "usage": {"desktop": 5}},
+                    {"id": "site-2001", "name": "Globex LLC", "parent_id": null,
+                     "usage": {"desktop": 12}},
+                    {"id": "site-9001", "name": "Zzyzx Holdings", "parent_id": null,
+                     "usage": {"desktop": 2}}
+                ]}))
+                .send()
+                .await
+                .expect("snapshot");
+            assert!(
+                res.status().is_success(),
+                "{day}: {}",
+                res.text().await.unwrap()
+            );
+        }
+        day = day.tomorrow().unwrap();
+    }
+
+    // The session expired with the clock: signing in again lands on the page asked for.
+    b.goto(&app.url("/modules")).await;
+    b.wait_css("#login-password").await;
+    b.fill("#login-tenant", TENANT).await;
+    b.fill("#login-email", EMAIL).await;
+    b.fill("#login-password", &format!("{PASSWORD}\u{E007}"))
+        .await;
+    b.wait_page("modules").await;
+    let sync = b.text("#sync").await;
+    assert!(sync.contains("never synced"), "{sync}");
+
+    // Sync now: the unit history through yesterday, 1 December.
+    b.click("#sync button[type=submit]").await;
+    b.wait_text(".flash", "units are up to date through 2026-12-01")
+        .await;
+    let sync = b.wait_text("#sync .synced-through", "2026-12-01").await;
+    assert!(sync.contains("yesterday"), "{sync}");
+    b.shot("18-modules-synced", 1280).await;
+
+    // The dashboard: the engine's inbox with the money at stake; units and revenue.
+    b.click("nav a[href='/']").await;
+    b.wait_page("dashboard").await;
+    let inbox = b.wait_text(".insights", "bill nothing").await;
+    assert!(inbox.contains("datto-rmm/server"), "{inbox}");
+    // Globex's 12 desktops have no contract: 12 × 42.50 a month at stake.
+    assert!(inbox.contains("510.00"), "{inbox}");
+    let stake = b.text("#at-stake").await;
+    assert!(stake.contains("510.00"), "{stake}");
+    let units = b.text("#units").await;
+    assert!(units.contains("units a day"), "{units}");
+    assert!(
+        b.client
+            .find(Locator::Css("#units svg rect.bar-solid"))
+            .await
+            .is_ok(),
+        "the units chart has bars"
+    );
+    b.shot("19-dashboard-synced", 1280).await;
+    // Dismiss the unmapped server usage in place (htmx), then nothing else moved.
+    b.client
+        .execute("window.__stayed = true", vec![])
+        .await
+        .unwrap();
+    b.click_xpath("//li[contains(., 'datto-rmm/server')]//button[@value='dismissed']")
+        .await;
+    b.wait_text(".insight.done", "Dismissed").await;
+    let stayed = b
+        .client
+        .execute("return window.__stayed === true", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        stayed,
+        serde_json::json!(true),
+        "the item was swapped in place"
+    );
+    let all = app.engine.insights(app.tenant_id, true).await.unwrap();
+    let server = all
+        .iter()
+        .find(|i| i.key == "unmapped_usage:datto-rmm:server:billing_type_not_mapped")
+        .expect("the server insight");
+    assert_eq!(server.status, "dismissed");
+    b.shot("20-dashboard-dismissed", 1280).await;
+    // Undo puts it back (a plain form: the dashboard again, with a confirmation).
+    b.click(".insight.done button").await;
+    b.wait_text(".flash", "back in the inbox").await;
+    b.wait_text(".insights", "datto-rmm/server").await;
+    b.click_xpath("//li[contains(., 'datto-rmm/server')]//button[@value='dismissed']")
+        .await;
+    b.wait_text(".insight.done", "Dismissed").await;
+
+    // The company page: a unit chart per contract service, stale day marked; the log.
+    b.goto(&app.url(&format!("/companies/{acme_id}"))).await;
+    b.wait_page("companies").await;
+    let history = b.wait_text("#history", "Managed workstation").await;
+    assert!(history.contains("latest 51 on 2026-12-01"), "{history}");
+    assert!(history.contains("1 stale day"), "{history}");
+    b.wait_css("#history svg path.chart-line").await;
+    let stale = b
+        .client
+        .find_all(Locator::Css("#history svg .chart-stale"))
+        .await
+        .unwrap();
+    assert_eq!(stale.len(), 1, "20 November is marked");
+    let log = b.wait_text("table.activity", "increased").await;
+    assert!(log.contains("failed"), "{log}");
+    b.shot("21-company-units", 1280).await;
+    // 31 days × 2 rows: the log pages by 50, most recent first.
+    b.click(".pager a[rel=next]").await;
+    let older = b.wait_text(".pager", "Rows from 51").await;
+    assert!(older.contains("Newer rows"), "{older}");
+    let rows = b.text("table.activity tbody").await;
+    assert!(
+        rows.contains("2026-11-01") && !rows.contains("2026-12-01"),
+        "{rows}"
+    );
+    b.click("a[href$='?failed=1#activity']").await;
+    b.wait_css("a[href$='?failed=1#activity'][aria-current=page]")
+        .await;
+    let failed = b
+        .wait_text("table.activity", "billing type not mapped")
+        .await;
+    assert!(!failed.contains("increased"), "{failed}");
+    assert!(
+        b.client
+            .current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or("")
+            .contains("failed=1")
+    );
+
+    // Invoices: the default period is last month; preview its run.
+    b.click("nav a[href='/invoices']").await;
+    b.wait_page("invoices").await;
+    let period = b
+        .wait_css("#period")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(period, "2026-11", "before any run: last month");
+    b.wait_text("#documents", "No run for November 2026 yet")
+        .await;
+    b.click("#run button[type=submit]").await;
+    b.wait_text(".flash", "Preview of November 2026: 1 draft made")
+        .await;
+    // Peak of the month: 46 + 5 desktops from the 15th, × 42.50.
+    let docs = b.wait_text("table.documents", "Acme Corp").await;
+    assert!(docs.contains("2,167.50"), "{docs}");
+    assert!(docs.contains("new"), "no November before: {docs}");
+    assert!(docs.contains("1 stale"), "{docs}");
+    b.shot("22-invoices-preview", 1280).await;
+
+    // Approve and post the ticked draft.
+    b.click("table.documents input[type=checkbox]").await;
+    b.click("#bulk-post button").await;
+    b.wait_text(".flash", "Posted 1 document: INV-00001").await;
+    let docs = b.wait_text("table.documents", "INV-00001").await;
+    assert!(docs.contains("posted"), "{docs}");
+    b.shot("23-invoices-posted", 1280).await;
+
+    // The invoice: header, its line (stale), totals; why the line says 51.
+    b.click_xpath("//table[contains(@class,'documents')]//a[normalize-space()='INV-00001']")
+        .await;
+    b.wait_text("h1", "INV-00001").await;
+    let facts = b.text("dl.doc-facts").await;
+    assert!(facts.contains("2026-12-16"), "due in 15 days: {facts}");
+    assert!(facts.contains("PO-7781"), "{facts}");
+    let line = b.text("#line-1").await;
+    assert!(
+        line.contains("Managed workstation") && line.contains("51") && line.contains("42.50"),
+        "{line}"
+    );
+    assert!(line.contains("stale"), "{line}");
+    assert!(b.text("#totals").await.contains("2,167.50"));
+    let downloads = b.text("#downloads").await;
+    assert!(downloads.contains("nothing to download yet"), "{downloads}");
+    assert!(
+        b.client.find(Locator::Css("#downloads a")).await.is_err(),
+        "no link to a route that does not exist"
+    );
+    b.shot("24-invoice", 1280).await;
+    b.click("#line-1 a.why-link").await;
+    let why = b.wait_text("#why-1", "Why line 1").await;
+    assert!(why.contains("Peak of the month"), "{why}");
+    assert!(
+        why.contains("Acme Corp - HQ") && why.contains("Acme Corp - Warehouse"),
+        "{why}"
+    );
+    let twentieth = b.text("#why-1 tr.stale-day").await;
+    assert!(twentieth.contains("2026-11-20"), "{twentieth}");
+    let path = b.client.current_url().await.unwrap().path().to_owned();
+    assert!(
+        path.starts_with("/documents/") && !path.contains("/lines/"),
+        "the drill-down loads in place: {path}"
+    );
+    b.shot("25-invoice-line-why", 1280).await;
+    // Without script the same link opens the explanation as a page.
+    let here = b.client.current_url().await.unwrap();
+    b.goto(&format!(
+        "{}/lines/1",
+        here.as_str().split('?').next().unwrap()
+    ))
+    .await;
+    b.wait_text("main h3", "Why line 1").await;
+    b.goto(here.as_str()).await;
+    b.wait_css("#pay-amount").await;
+
+    // A partial payment: the rest stays open.
+    b.fill("#pay-amount", "1000").await;
+    b.fill("#pay-method", "bank transfer").await;
+    b.fill("#pay-reference", "WIRE-118").await;
+    b.click("form[action$='/payments'] button[type=submit]")
+        .await;
+    b.wait_text(
+        ".flash",
+        "Payment of 1,000.00 USD recorded; the invoice is partially paid",
+    )
+    .await;
+    let open = b.wait_text("#open-amount", "1,167.50").await;
+    assert!(!open.is_empty());
+    let badge = b
+        .wait_css("h1 .badge")
+        .await
+        .attr("data-status")
+        .await
+        .unwrap();
+    assert_eq!(badge.as_deref(), Some("partially_paid"));
+    b.shot("26-invoice-partially-paid", 1280).await;
+
+    // Aging: 1,167.50 not yet due.
+    b.click("nav a[href='/invoices']").await;
+    b.click("a[href='/invoices/aging']").await;
+    let aging = b.wait_text("table.aging", "Acme Corp").await;
+    assert!(aging.contains("1,167.50"), "{aging}");
+    b.shot("27-aging", 1280).await;
+
+    // A goodwill credit on the invoice: a credit note, never billed again.
+    b.goto(&app.url("/invoices?period=2026-11")).await;
+    b.click_xpath("//a[normalize-space()='INV-00001']").await;
+    b.wait_text("h1", "INV-00001").await;
+    b.fill("#goodwill-description", "Outage on 12 November")
+        .await;
+    b.fill("#goodwill-amount", "25").await;
+    b.click("form[action$='/goodwill'] button[type=submit]")
+        .await;
+    b.wait_text(".flash", "Goodwill credit note CN-00001 issued")
+        .await;
+    let note = b.wait_text("dl.doc-facts", "Credit note (goodwill)").await;
+    assert!(note.contains("Acme Corp"), "{note}");
+    assert!(b.text("#totals").await.contains("25.00"));
+
+    // A one-off line for December, then December's preview carries it.
+    b.goto(&app.url("/invoices?period=2026-12")).await;
+    b.wait_text("#run-h", "December 2026").await;
+    b.click("#one-offs summary").await;
+    b.select("#oneoff-company", acme_id).await;
+    b.fill("#oneoff-description", "On-site visit").await;
+    b.fill("#oneoff-quantity", "2").await;
+    b.fill("#oneoff-price", "95").await;
+    b.click("form[action='/invoices/one-offs'] button[type=submit]")
+        .await;
+    b.wait_text(
+        ".flash",
+        "One-off line “On-site visit” added for December 2026",
+    )
+    .await;
+    b.wait_text("#one-offs table", "On-site visit").await;
+    b.click("#run button[type=submit]").await;
+    b.wait_text(".flash", "Preview of December 2026").await;
+    let docs = b.wait_text("table.documents", "Acme Corp").await;
+    assert!(docs.contains("Draft"), "{docs}");
+
+    // Posting December before it is over: the engine's refusal is shown.
+    b.click("#documents form:not(#bulk-post) button").await;
+    let refused = b
+        .wait_text("[role=alert]", "can be posted from 2027-01-01")
+        .await;
+    assert!(refused.contains("2026-12"), "{refused}");
+    b.shot("28-invoices-post-refused", 1280).await;
+
+    // Void November's invoice: a credit note takes it back.
+    b.goto(&app.url("/invoices?period=2026-11")).await;
+    b.click_xpath("//a[normalize-space()='INV-00001']").await;
+    b.wait_text("h1", "INV-00001").await;
+    b.click("#void-confirm").await;
+    b.click("#void button[type=submit]").await;
+    b.wait_text(".flash", "Invoice voided by credit note CN-00002")
+        .await;
+    let voids = b.wait_text("dl.doc-facts", "INV-00001").await;
+    assert!(voids.contains("Credit note (void)"), "{voids}");
+    b.shot("29-credit-note-void", 1280).await;
+    b.click("dl.doc-facts a[href^='/documents/']").await;
+    b.wait_text("h1", "INV-00001").await;
+    let badge = b
+        .wait_css("h1 .badge")
+        .await
+        .attr("data-status")
+        .await
+        .unwrap();
+    assert_eq!(badge.as_deref(), Some("void"));
+
+    // Settings: numbering, lookback, sync hour, time zone, through the engine.
+    b.click("nav a[href='/settings']").await;
+    b.wait_page("settings").await;
+    b.click("details.settings-edit summary").await;
+    b.fill("#settings-lookback", "30").await;
+    b.click("form[action='/settings'] button[type=submit]")
+        .await;
+    b.wait_text("#settings-lookback-error", "from 0 to 24")
+        .await;
+    b.fill("#settings-lookback", "2").await;
+    b.fill("#settings-invoice-format", "{year}-{seq:04}").await;
+    b.select("#settings-sync-hour", "3").await;
+    b.click("form[action='/settings'] button[type=submit]")
+        .await;
+    b.wait_text(".flash", "Settings saved").await;
+    let org = b.text("#org dl").await;
+    assert!(
+        org.contains("Acme MSP")
+            && org.contains("2 months")
+            && org.contains("03:00")
+            && org.contains("{year}-{seq:04}"),
+        "{org}"
+    );
+    b.shot("30-settings-saved", 1280).await;
+    b.click("nav a[href='/']").await;
+    b.wait_page("dashboard").await;
+    let revenue = b.text("#revenue").await;
+    assert!(revenue.contains("November 2026"), "{revenue}");
+    b.shot("31-dashboard-month-end", 1280).await;
 }
 
 async fn service_id(app: &ui_support::App, name: &str) -> String {

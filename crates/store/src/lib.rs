@@ -258,6 +258,16 @@ pub trait SyncStore: Send + Sync {
         to: Date,
         failed_only: bool,
     ) -> StoreResult<Vec<ActivityRecord>>;
+    /// U(cs, d) of the contract services whose ids lie in [first_cs, last_cs]: the invoice run
+    /// reads its company batches this way, keeping its memory bounded.
+    async fn unit_history_for_services(
+        &self,
+        tenant_id: i64,
+        first_cs: i64,
+        last_cs: i64,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<UnitRow>>;
     /// Deletes activity-log rows of days before `before` (the tenant's retention).
     async fn prune_activity(&self, tenant_id: i64, before: Date) -> StoreResult<()>;
 }
@@ -269,6 +279,14 @@ pub trait InvoiceStore: Send + Sync {
     async fn invoice_runs(&self, tenant_id: i64) -> StoreResult<Vec<String>>;
     /// Replaces the drafts of a period with new ones (and records the run), in one
     /// transaction. Posted, paid and void documents are never touched.
+    /// Adds drafts to a period's run (a later batch of the same run), in one transaction.
+    async fn add_drafts(
+        &self,
+        tenant_id: i64,
+        period: &str,
+        drafts: &[DocumentRecord],
+        now: &str,
+    ) -> StoreResult<Vec<i64>>;
     async fn replace_drafts(
         &self,
         tenant_id: i64,

@@ -63,6 +63,8 @@ pub enum Command {
     /// Invoice runs, documents, payments.
     #[command(subcommand)]
     Invoice(InvoiceCommand),
+    /// Write a period's documents as PDF, UBL 2.1, QuickBooks or Xero CSV, or an hledger journal.
+    Export(crate::export_cli::ExportArgs),
     /// The insights inbox: what needs attention this morning.
     Insights {
         #[arg(long)]
@@ -354,7 +356,23 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-            unitbill_server::serve(AppState::new(engine), listen).await?;
+            let mut state = AppState::new(engine);
+            // Several `serve` processes behind one load balancer must sign sessions alike.
+            if let Ok(hex_key) = std::env::var("UNITBILL_SESSION_KEY") {
+                let bytes: Vec<u8> = (0..hex_key.len())
+                    .step_by(2)
+                    .filter_map(|i| {
+                        hex_key
+                            .get(i..i + 2)
+                            .and_then(|b| u8::from_str_radix(b, 16).ok())
+                    })
+                    .collect();
+                let key: [u8; 64] = bytes.try_into().map_err(|_| {
+                    anyhow::anyhow!("UNITBILL_SESSION_KEY must be 128 hex characters (64 bytes)")
+                })?;
+                state.session_key = std::sync::Arc::new(key);
+            }
+            unitbill_server::serve(state, listen).await?;
         }
         Command::Demo(args) => crate::demo::run(engine, args, file.listen).await?,
         Command::Simulate(args) => crate::simulate::run(engine, args).await?,
@@ -499,6 +517,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             })?;
         }
         Command::Invoice(cmd) => crate::invoice_cli::run(&engine, cmd).await?,
+        Command::Export(args) => crate::export_cli::run(&engine, args).await?,
         Command::Bench(_) => unreachable!("handled before opening the store"),
         Command::Token(TokenCommand::Revoke { tenant, id }) => {
             let t = engine.find_tenant(&tenant).await?;

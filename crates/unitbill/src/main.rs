@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod config;
+mod export_cli;
 mod invoice_cli;
 
 use anyhow::Result;

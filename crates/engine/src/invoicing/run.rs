@@ -83,7 +83,14 @@ impl Engine {
                 p
             }
         };
-        let sync = self.sync_through(tenant_id, p.last_day()).await?;
+        // A preview of a period that is not over syncs only through yesterday: days to come
+        // have no usage yet and must not be stored as carried forward.
+        let yesterday = crate::tenants::tenant_today(self, &tenant)?
+            .yesterday()
+            .map_err(|e| EngineError::Conflict(e.to_string()))?;
+        let sync = self
+            .sync_through(tenant_id, p.last_day().min(yesterday))
+            .await?;
         if sync.busy {
             return Err(EngineError::Conflict(
                 "another process is syncing this tenant; try again in a moment".into(),
@@ -97,7 +104,7 @@ impl Engine {
         // One period more than the lookback, to tell the admin about corrections that will
         // no longer be billed or credited.
         let beyond = first.prev();
-        let units = self.unit_data(tenant_id, &setup, beyond, last).await?;
+        let advance_counts = self.advance_counts(tenant_id, &setup, beyond, last).await?;
         let billed = self.billed(tenant_id, beyond, last).await?;
         let one_offs: Vec<OneOff> = self
             .store
@@ -121,30 +128,57 @@ impl Engine {
             .filter(|d| d.status != "draft")
             .map(|d| d.company_id)
             .collect();
-        let output = run_documents(&RunInput {
-            setup: &setup,
-            closing: p,
-            billing_start,
-            lookback,
-            units: &units,
-            billed: &billed,
-            one_offs: &one_offs,
-            skip_companies: &skip,
-        });
-        self.record_corrections_beyond_lookback(
-            tenant_id,
-            &setup,
-            beyond,
-            billing_start,
-            &units,
-            &billed,
-        )
-        .await?;
-        let records: Vec<DocumentRecord> = output.documents.iter().map(record_of).collect();
-        let ids = self
-            .store
-            .replace_drafts(tenant_id, &p.to_string(), &records, &self.now_text())
+
+        // Invoice companies in batches: each batch reads only its contract services' unit
+        // history, so memory stays bounded however many companies the tenant has.
+        let mut ids = Vec::new();
+        let mut problems = Vec::new();
+        for (n, batch) in company_batches(&setup).iter().enumerate() {
+            let sub = sub_setup(&setup, batch);
+            let mut units = self.daily_units(tenant_id, &sub, beyond, last).await?;
+            units.advance_counts = advance_counts
+                .iter()
+                .filter(|((cs, _), _)| sub.contract_services.contains_key(cs))
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            let batch_one_offs: Vec<OneOff> = one_offs
+                .iter()
+                .filter(|o| sub.companies.contains_key(&o.company_id))
+                .cloned()
+                .collect();
+            let output = run_documents(&RunInput {
+                setup: &sub,
+                closing: p,
+                billing_start,
+                lookback,
+                units: &units,
+                billed: &billed,
+                one_offs: &batch_one_offs,
+                skip_companies: &skip,
+            });
+            self.record_corrections_beyond_lookback(
+                tenant_id,
+                &sub,
+                beyond,
+                billing_start,
+                &units,
+                &billed,
+            )
             .await?;
+            let records: Vec<DocumentRecord> = output.documents.iter().map(record_of).collect();
+            let now = self.now_text();
+            let batch_ids = if n == 0 {
+                self.store
+                    .replace_drafts(tenant_id, &p.to_string(), &records, &now)
+                    .await?
+            } else {
+                self.store
+                    .add_drafts(tenant_id, &p.to_string(), &records, &now)
+                    .await?
+            };
+            ids.extend(batch_ids);
+            problems.extend(output.problems.iter().map(ToString::to_string));
+        }
         let posted = if post {
             self.post_documents(tenant_id, &ids).await?.len()
         } else {
@@ -165,7 +199,7 @@ impl Engine {
             period: p.to_string(),
             billing_start: billing_start.to_string(),
             documents,
-            problems: output.problems.iter().map(ToString::to_string).collect(),
+            problems,
             skipped_companies,
             posted,
         })
@@ -222,21 +256,30 @@ impl Engine {
         Ok(())
     }
 
-    /// Daily units per (contract service, period) from the unit history, the stale periods, and
-    /// V(Q) of advance contracts.
-    async fn unit_data(
+    /// Daily units per (contract service, period) of the batch's contract services, and the
+    /// periods resting on stale days.
+    async fn daily_units(
         &self,
         tenant_id: i64,
-        setup: &BillingSetup,
+        sub: &BillingSetup,
         first: Period,
         last: Period,
     ) -> EngineResult<UnitData> {
         let mut data = UnitData::default();
+        let (Some(lo), Some(hi)) = (
+            sub.contract_services.keys().next(),
+            sub.contract_services.keys().next_back(),
+        ) else {
+            return Ok(data);
+        };
         for row in self
             .store
-            .unit_history(tenant_id, None, first.first_day(), last.last_day())
+            .unit_history_for_services(tenant_id, *lo, *hi, first.first_day(), last.last_day())
             .await?
         {
+            if !sub.contract_services.contains_key(&row.contract_service_id) {
+                continue;
+            }
             let q = Period::of(row.day);
             let days = data
                 .daily
@@ -249,8 +292,20 @@ impl Engine {
                 data.stale.insert((row.contract_service_id, q));
             }
         }
-        // V(Q): mappings in force on Q's first day inside the contract, quantities of the day
-        // before. One computation per distinct first day, shared by all contract services.
+        Ok(data)
+    }
+
+    /// V(Q) of advance contracts: mappings in force on Q's first day inside the contract,
+    /// quantities of the day before. One computation per distinct first day, shared by all
+    /// contract services.
+    async fn advance_counts(
+        &self,
+        tenant_id: i64,
+        setup: &BillingSetup,
+        first: Period,
+        last: Period,
+    ) -> EngineResult<HashMap<(i64, Period), Decimal>> {
+        let mut counts = HashMap::new();
         let mut firsts: BTreeMap<Date, Vec<(i64, Period)>> = BTreeMap::new();
         for cs in setup.contract_services.values() {
             let Some(contract) = setup.contracts.get(&cs.contract_id) else {
@@ -288,10 +343,10 @@ impl Engine {
             let day = compute_day(setup, f, &usage);
             for (cs, q) in targets {
                 let v = day.services.get(&cs).map_or(Decimal::ZERO, |s| s.units);
-                data.advance_counts.insert((cs, q), v);
+                counts.insert((cs, q), v);
             }
         }
-        Ok(data)
+        Ok(counts)
     }
 
     /// billed(Q): posted invoice lines less the lines of void and run credit notes.
@@ -347,5 +402,54 @@ impl Engine {
                 .unit_sources(tenant_id, cs, q.first_day(), q.last_day())
                 .await?,
         })
+    }
+}
+
+/// Companies this many invoice companies at a time (children travel with their bill-to parent).
+const BATCH_COMPANIES: usize = 500;
+
+fn company_batches(setup: &BillingSetup) -> Vec<Vec<i64>> {
+    let mut groups: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for c in setup.companies.values() {
+        let invoice_company = c
+            .bill_to
+            .filter(|p| *p != c.id && setup.companies.contains_key(p))
+            .unwrap_or(c.id);
+        groups.entry(invoice_company).or_default().push(c.id);
+    }
+    let groups: Vec<Vec<i64>> = groups.into_values().collect();
+    let mut batches: Vec<Vec<i64>> = groups.chunks(BATCH_COMPANIES).map(|g| g.concat()).collect();
+    if batches.is_empty() {
+        batches.push(Vec::new());
+    }
+    batches
+}
+
+/// The part of the setup the run reads (companies, contracts, contract services) for a batch.
+fn sub_setup(setup: &BillingSetup, companies: &[i64]) -> BillingSetup {
+    let wanted: HashSet<i64> = companies.iter().copied().collect();
+    let companies = setup
+        .companies
+        .iter()
+        .filter(|(id, _)| wanted.contains(id))
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    let contracts: BTreeMap<_, _> = setup
+        .contracts
+        .iter()
+        .filter(|(_, c)| wanted.contains(&c.company_id))
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    let contract_services = setup
+        .contract_services
+        .iter()
+        .filter(|(_, cs)| contracts.contains_key(&cs.contract_id))
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    BillingSetup {
+        companies,
+        contracts,
+        contract_services,
+        ..BillingSetup::default()
     }
 }

@@ -1,5 +1,6 @@
 //! JSON API routes, by area.
 
+pub(crate) mod exports;
 pub(crate) mod invoices;
 pub(crate) mod setup;
 pub(crate) mod sync;
@@ -17,4 +18,5 @@ pub fn routes() -> Router<AppState> {
         .merge(setup::routes())
         .merge(sync::routes())
         .merge(invoices::routes())
+        .merge(exports::routes())
 }

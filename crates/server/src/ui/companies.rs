@@ -1,17 +1,31 @@
 //! Companies: the list, the create and edit form (status, currency, tax rates, terms, bill-to),
-//! and the company page with its contracts and the organizations mapped to it per module.
+//! and the company page with its contracts, the organizations mapped to it per module, a unit
+//! history chart per contract service (last 90 days, stale days marked) and its activity log
+//! over the same days (most recent first, 50 rows a page, `?failed=1` for the failed ones).
 
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::Path;
-use unitbill_domain::setup::{CompanyStatus, OrgAssignment};
+use axum::extract::{Path, Query};
+use jiff::ToSpan;
+use jiff::civil::Date;
+use serde::Deserialize;
+use unitbill_domain::setup::{BillingSetup, CompanyStatus, OrgAssignment};
 use unitbill_engine::EngineError;
 use unitbill_engine::setup::{CompanyInput, ContractInput};
 use unitbill_store::{CompanyRecord, Role};
 
-use super::{Ctx, Errors, FormData, Layout, UiResult, day_text, render, render_invalid};
+use super::charts::{DayPoint, StepChart, step_chart, units_text};
+use super::{
+    Ctx, Errors, FormData, Layout, UiResult, day_text, dec, module_names, money, render,
+    render_invalid,
+};
+
+/// Days of unit history the company page draws.
+const HISTORY_DAYS: i64 = 90;
+/// Activity rows per page of the company's log.
+const ACTIVITY_PAGE: usize = 50;
 
 const STATUSES: [CompanyStatus; 4] = [
     CompanyStatus::Active,
@@ -110,6 +124,25 @@ struct CompanyFormPage {
     parents: Vec<ParentOption>,
     external_ref: String,
     errors: Errors,
+}
+
+impl CompanyPage {
+    /// The log's address for a page, keeping the filter.
+    fn activity_url(&self, page: usize) -> String {
+        let mut q = Vec::new();
+        if self.failed_only {
+            q.push("failed=1".to_owned());
+        }
+        if page > 1 {
+            q.push(format!("page={page}"));
+        }
+        format!(
+            "/companies/{}{}{}#activity",
+            self.id,
+            if q.is_empty() { "" } else { "?" },
+            q.join("&")
+        )
+    }
 }
 
 impl CompanyFormPage {
@@ -296,6 +329,83 @@ struct Link {
     name: String,
 }
 
+/// One contract service's unit history.
+struct History {
+    id: i64,
+    description: String,
+    contract_id: i64,
+    contract: String,
+    rule: &'static str,
+    latest: String,
+    chart: StepChart,
+}
+
+struct ActivityRow {
+    day: String,
+    module: String,
+    billing_type: String,
+    service: String,
+    status: String,
+    change: String,
+    reason: String,
+    at_stake: String,
+}
+
+/// Why a failed activity row bills nothing, for people.
+pub(crate) fn reason_text(reason: &str) -> &'static str {
+    match reason {
+        "org_not_mapped" => "organization not mapped",
+        "billing_type_not_mapped" => "billing type not mapped to a contract service",
+        "no_active_contract" => "no active monthly contract",
+        _ => "not billed",
+    }
+}
+
+/// The unit history of one contract service over `[from, to]`, for a chart: stored days as
+/// they are; days synced but not stored count 0 while the service is on its contract.
+pub(crate) async fn history_points(
+    ctx: &Ctx,
+    setup: &BillingSetup,
+    cs_id: i64,
+    from: Date,
+    to: Date,
+    synced: Option<Date>,
+) -> UiResult<Vec<DayPoint>> {
+    let rows = ctx
+        .engine()
+        .store
+        .unit_history(ctx.tenant_id(), Some(cs_id), from, to)
+        .await?;
+    let by_day: BTreeMap<Date, (rust_decimal::Decimal, bool)> =
+        rows.iter().map(|r| (r.day, (r.units, r.stale))).collect();
+    let cs = setup.contract_services.get(&cs_id);
+    let contract = cs.and_then(|c| setup.contracts.get(&c.contract_id));
+    let on_contract = |d: Date| {
+        cs.is_some_and(|c| d >= c.active_from) && contract.is_some_and(|k| k.days.contains(d))
+    };
+    let mut out = Vec::new();
+    let mut d = from;
+    while d <= to {
+        let (units, stale) = match by_day.get(&d) {
+            Some((u, s)) => (Some(*u), *s),
+            None if synced.is_some_and(|s| d <= s) && on_contract(d) => {
+                (Some(rust_decimal::Decimal::ZERO), false)
+            }
+            None => (None, false),
+        };
+        out.push(DayPoint {
+            day: d,
+            units,
+            stale,
+        });
+        d = match d.tomorrow() {
+            Ok(n) => n,
+            Err(_) => break,
+        };
+    }
+    Ok(out)
+}
+
 #[derive(Template)]
 #[template(path = "company.html")]
 struct CompanyPage {
@@ -311,6 +421,16 @@ struct CompanyPage {
     children: Vec<Link>,
     contracts: Vec<ContractRow>,
     modules: Vec<MappedModule>,
+    histories: Vec<History>,
+    history_from: String,
+    history_to: String,
+    synced_through: String,
+    activity: Vec<ActivityRow>,
+    failed_only: bool,
+    /// The page of the log shown (1 = the most recent rows), and whether older rows exist.
+    activity_page: usize,
+    activity_older: bool,
+    activity_first_row: usize,
     /// The new-contract form.
     c_name: String,
     c_start: String,
@@ -320,7 +440,7 @@ struct CompanyPage {
     errors: Errors,
 }
 
-async fn company_page(ctx: &Ctx, id: i64) -> UiResult<CompanyPage> {
+async fn company_page(ctx: &Ctx, id: i64, failed_only: bool, page: usize) -> UiResult<CompanyPage> {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
     let c = company(ctx, id).await?;
@@ -383,8 +503,124 @@ async fn company_page(ctx: &Ctx, id: i64) -> UiResult<CompanyPage> {
             });
         }
     }
+    // Unit history: the last 90 days through yesterday.
+    let to = ctx.today.yesterday().unwrap_or(ctx.today);
+    let from = to.checked_sub((HISTORY_DAYS - 1).days()).unwrap_or(to);
+    let synced = engine.store.sync_state(t).await?.synced_through;
+    let mut histories = Vec::new();
+    let mut company_cs: Vec<&unitbill_domain::setup::ContractService> = setup
+        .contract_services
+        .values()
+        .filter(|cs| {
+            setup
+                .contracts
+                .get(&cs.contract_id)
+                .is_some_and(|k| k.company_id == id)
+        })
+        .collect();
+    company_cs.sort_by_key(|cs| (cs.contract_id, cs.id));
+    for cs in company_cs {
+        let contract = &setup.contracts[&cs.contract_id];
+        let mut points = history_points(ctx, &setup, cs.id, from, to, synced).await?;
+        // Days before the service's first units are left out (a month is always drawn).
+        if let Some(first) = points.iter().position(|p| p.units.is_some()) {
+            points.drain(..first.min(points.len().saturating_sub(30)));
+        }
+        let latest = points
+            .iter()
+            .rev()
+            .find_map(|p| p.units.map(|u| (p.day, u)))
+            .map(|(d, u)| format!("{} on {d}", units_text(u)))
+            .unwrap_or_default();
+        let rule = cs
+            .terms
+            .at(to)
+            .or(cs.terms.changes().last().map(|(_, t)| t))
+            .map(|t| super::contracts::rule_label(t.rule))
+            .unwrap_or("");
+        histories.push(History {
+            id: cs.id,
+            description: cs.description.clone(),
+            contract_id: contract.id,
+            contract: contract.name.clone(),
+            rule,
+            latest,
+            chart: step_chart(&points),
+        });
+    }
+    // Activity: most recent first, fetched backwards in windows until enough rows.
+    let names = module_names(ctx).await?;
+    let cs_names: BTreeMap<i64, String> = setup
+        .contract_services
+        .values()
+        .map(|cs| (cs.id, cs.description.clone()))
+        .collect();
+    let page = page.max(1);
+    let wanted = page * ACTIVITY_PAGE + 1;
+    let mut records = Vec::new();
+    let mut window_end = to;
+    while window_end >= from && records.len() < wanted {
+        let window_start = window_end.checked_sub(14.days()).unwrap_or(from).max(from);
+        let mut chunk: Vec<unitbill_store::ActivityRecord> = engine
+            .store
+            .activity(t, window_start, window_end, failed_only)
+            .await?
+            .into_iter()
+            .filter(|a| a.company_id == Some(id))
+            .collect();
+        chunk.sort_by_key(|a| std::cmp::Reverse(a.day));
+        records.extend(chunk);
+        window_end = match window_start.yesterday() {
+            Ok(d) => d,
+            Err(_) => break,
+        };
+    }
+    let activity_older = records.len() > page * ACTIVITY_PAGE;
+    let activity = records
+        .into_iter()
+        .skip((page - 1) * ACTIVITY_PAGE)
+        .take(ACTIVITY_PAGE)
+        .map(|a| ActivityRow {
+            day: a.day.to_string(),
+            module: names
+                .get(&a.module_code)
+                .cloned()
+                .unwrap_or(a.module_code.clone()),
+            billing_type: a.billing_type,
+            service: a
+                .contract_service_id
+                .and_then(|cs| cs_names.get(&cs).cloned())
+                .unwrap_or_default(),
+            change: if a.previous_units == a.units {
+                a.units.to_string()
+            } else {
+                format!("{} → {}", a.previous_units, a.units)
+            },
+            reason: a
+                .reason
+                .as_deref()
+                .map(reason_text)
+                .unwrap_or("")
+                .to_owned(),
+            at_stake: a
+                .amount_at_stake
+                .as_deref()
+                .map(|x| money(dec(x), &c.currency))
+                .unwrap_or_default(),
+            status: a.status,
+        })
+        .collect();
     let month_start = ctx.today.first_of_month();
     Ok(CompanyPage {
+        histories,
+        history_from: from.to_string(),
+        history_to: to.to_string(),
+        synced_through: synced.map(|d| d.to_string()).unwrap_or_default(),
+        activity,
+        failed_only,
+        activity_page: page,
+        activity_older,
+        activity_first_row: (page - 1) * ACTIVITY_PAGE + 1,
         layout: ctx.layout(c.name.clone(), "companies"),
         id,
         status: c.status.as_str(),
@@ -418,8 +654,16 @@ async fn company_page(ctx: &Ctx, id: i64) -> UiResult<CompanyPage> {
     })
 }
 
-pub(crate) async fn show(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
-    render(&company_page(&ctx, id).await?)
+#[derive(Deserialize, Default)]
+pub(crate) struct CompanyQuery {
+    failed: Option<String>,
+    page: Option<String>,
+}
+
+pub(crate) async fn show(ctx: Ctx, Path(id): Path<i64>, Query(q): Query<CompanyQuery>) -> UiResult {
+    let failed_only = q.failed.is_some_and(|f| f == "1" || f == "true");
+    let page = q.page.and_then(|p| p.parse().ok()).unwrap_or(1);
+    render(&company_page(&ctx, id, failed_only, page).await?)
 }
 
 /// Creates a monthly contract for the company and opens it.
@@ -449,7 +693,7 @@ pub(crate) async fn create_contract(
             &format!("Contract {} created: add its services.", c.name),
         ),
         Err(e) => {
-            let mut page = company_page(&ctx, id).await?;
+            let mut page = company_page(&ctx, id, false, 1).await?;
             page.errors = Errors::from_engine(
                 e,
                 &["name", "start_date", "end_date", "timing", "purchase_order"],

@@ -16,7 +16,7 @@ use unitbill_store::Role;
 
 use super::{Ctx, Errors, FormData, Layout, UiResult, day_text, render, render_invalid};
 
-fn rule_label(rule: ChangeRule) -> &'static str {
+pub(crate) fn rule_label(rule: ChangeRule) -> &'static str {
     match rule {
         ChangeRule::Prorated => "Prorated daily",
         ChangeRule::EndOfPeriod => "Adjusted at month end",

@@ -7,19 +7,26 @@
 //! its page again with the engine's errors next to the fields they name (422). State-changing
 //! requests are refused cross-site by tower-http's CSRF layer (`Sec-Fetch-Site` / `Origin`).
 //!
-//! Pages: dashboard (`/`), modules, mapping (by company, by organization), companies, services,
-//! contracts, settings. Invoices and the unit history come with the sync and invoice runs; their
-//! places in the navigation and on the pages are marked.
+//! Pages: dashboard (`/`: insights inbox, last sync, units and revenue), modules (sync now),
+//! mapping (by company, by organization), companies (unit history chart, activity log),
+//! services, contracts, invoices (run preview, posting, documents with their line drill-down,
+//! payments, voids, credits, one-offs, aging), settings. Downloads (PDF, UBL, CSV) have a
+//! marked place on the document page and no link until their routes exist.
 
 mod assets;
+mod charts;
 mod companies;
 mod contracts;
 mod dashboard;
+mod documents;
+mod invoices;
 mod mapping;
 mod modules;
 mod services;
 mod session;
 mod settings;
+
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
@@ -29,6 +36,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::civil::Date;
+use rust_decimal::Decimal;
+use unitbill_domain::money::Currency;
+use unitbill_domain::period::Period;
 use unitbill_domain::usage::FieldError;
 use unitbill_engine::EngineError;
 use unitbill_engine::tenants::tenant_today;
@@ -42,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(dashboard::page))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/insights", post(dashboard::set_insight))
+        .route("/sync", post(modules::sync_now))
         .route("/modules", get(modules::page))
         .route("/modules/custom", post(modules::connect_custom))
         .route("/modules/{code}/connect", post(modules::connect))
@@ -72,8 +84,22 @@ pub fn routes() -> Router<AppState> {
             "/contracts/{id}/service-mappings",
             post(contracts::map_services),
         )
-        .route("/invoices", get(invoices_placeholder))
-        .route("/settings", get(settings::page))
+        .route("/invoices", get(invoices::list))
+        .route("/invoices/run", post(invoices::run))
+        .route("/invoices/post", post(invoices::post))
+        .route("/invoices/one-offs", post(invoices::one_off))
+        .route("/invoices/aging", get(invoices::aging))
+        .route("/documents/{id}", get(documents::show))
+        .route("/documents/{id}/post", post(documents::post))
+        .route("/documents/{id}/lines/{line}", get(documents::explain))
+        .route("/documents/{id}/payments", post(documents::pay))
+        .route(
+            "/documents/{id}/apply-credit",
+            post(documents::apply_credit),
+        )
+        .route("/documents/{id}/void", post(documents::void))
+        .route("/documents/{id}/goodwill", post(documents::goodwill))
+        .route("/settings", get(settings::page).post(settings::save))
         .route("/settings/tax-rates", post(settings::create_tax_rate))
         .layer(tower_http::csrf::CsrfLayer::new());
     Router::new()
@@ -218,6 +244,26 @@ pub(crate) fn render_status<T: Template>(status: StatusCode, page: &T) -> Respon
 }
 
 pub(crate) fn render<T: Template>(page: &T) -> UiResult {
+    Ok(render_status(StatusCode::OK, page))
+}
+
+/// A page shown in answer to a form post that is the page at `url` (htmx shows `url` in the
+/// location bar), e.g. an invoice run's preview with its report.
+pub(crate) fn render_at<T: Template>(url: &str, page: &T) -> UiResult {
+    let mut res = render_status(StatusCode::OK, page);
+    if let Ok(v) = HeaderValue::from_str(url) {
+        res.headers_mut().insert("hx-push-url", v);
+    }
+    Ok(res)
+}
+
+/// Whether htmx made the request (it then wants a fragment, not a page).
+pub(crate) fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key("hx-request") && !headers.contains_key("hx-boosted")
+}
+
+/// A fragment for htmx: the rendered template alone, with the page's security headers.
+pub(crate) fn render_fragment<T: Template>(page: &T) -> UiResult {
     Ok(render_status(StatusCode::OK, page))
 }
 
@@ -470,22 +516,111 @@ pub(crate) fn day_text(d: Date) -> String {
     }
 }
 
-#[derive(Template)]
-#[template(path = "invoices.html")]
-struct InvoicesPlaceholder {
-    layout: Layout,
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "November 2026".
+pub(crate) fn period_label(p: Period) -> String {
+    format!("{} {}", MONTHS[(p.month() - 1) as usize], p.year())
 }
 
-/// Invoices are made from the unit history; the page arrives with the invoice runs.
-async fn invoices_placeholder(ctx: Ctx) -> UiResult {
-    render(&InvoicesPlaceholder {
-        layout: ctx.layout("Invoices", "invoices"),
-    })
+/// "Nov".
+pub(crate) fn month_short(p: Period) -> String {
+    MONTHS[(p.month() - 1) as usize][..3].to_owned()
+}
+
+/// An amount in a currency, as people read it: the currency's minor units, thousands grouped,
+/// a real minus sign. The code is printed by the page where it is not obvious.
+pub(crate) fn money(amount: Decimal, currency: &str) -> String {
+    let minor = Currency::parse(currency).map_or(2, |c| c.minor_units());
+    let mut a = amount.round_dp(minor);
+    a.rescale(minor);
+    let text = a.abs().to_string();
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i.to_owned(), format!(".{f}")),
+        None => (text, String::new()),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if a.is_sign_negative() && !a.is_zero() {
+        "−"
+    } else {
+        ""
+    };
+    format!("{sign}{grouped}{frac}")
+}
+
+/// A decimal typed by the engine as text ("12.50"), or zero.
+pub(crate) fn dec(text: &str) -> Decimal {
+    text.parse().unwrap_or_default()
+}
+
+/// A path of this site to return to after a form, never another host.
+pub(crate) fn back_path(back: Option<String>, default: &str) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b,
+        _ => default.to_owned(),
+    }
+}
+
+/// Display names of every module: the catalog's and the tenant's custom ones.
+pub(crate) async fn module_names(ctx: &Ctx) -> UiResult<BTreeMap<String, String>> {
+    let mut names: BTreeMap<String, String> = ctx
+        .engine()
+        .catalog
+        .modules()
+        .map(|m| (m.code.to_string(), m.name.clone()))
+        .collect();
+    for c in ctx
+        .engine()
+        .store
+        .connected_modules(ctx.tenant_id())
+        .await?
+    {
+        names.insert(c.module_code, c.name);
+    }
+    Ok(names)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_reads_well() {
+        assert_eq!(money(Decimal::new(127500, 2), "USD"), "1,275.00");
+        assert_eq!(money(Decimal::new(-5, 1), "USD"), "−0.50");
+        assert_eq!(money(Decimal::new(1234567, 0), "JPY"), "1,234,567");
+        assert_eq!(money(Decimal::ZERO, "EUR"), "0.00");
+        assert_eq!(
+            period_label(Period::new(2026, 11).unwrap()),
+            "November 2026"
+        );
+    }
+
+    #[test]
+    fn back_paths_stay_on_this_site() {
+        assert_eq!(back_path(Some("/".into()), "/modules"), "/");
+        assert_eq!(back_path(Some("//evil".into()), "/modules"), "/modules");
+        assert_eq!(back_path(None, "/modules"), "/modules");
+    }
 
     #[test]
     fn flash_messages_are_signed() {

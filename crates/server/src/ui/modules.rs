@@ -1,5 +1,5 @@
-//! Modules: the catalog, connecting (the key is shown once), billing on/off from a date, a new
-//! key, and the last snapshot of each.
+//! Modules: the sync (last synced day, sync now), the catalog, connecting (the key is shown
+//! once), billing on/off from a date, a new key, and the last snapshot of each.
 
 use askama::Template;
 use axum::Form;
@@ -9,8 +9,8 @@ use unitbill_domain::catalog::UnitOfMeasure;
 use unitbill_engine::mapping::ModuleBillingInput;
 use unitbill_store::Role;
 
-use super::dashboard::{ModuleRow, module_rows};
-use super::{Ctx, Errors, FormData, Layout, UiResult, day_text, render, render_invalid};
+use super::dashboard::{ModuleRow, SyncView, module_rows, sync_view};
+use super::{Ctx, Errors, FormData, Layout, UiResult, back_path, day_text, render, render_invalid};
 
 #[derive(Template)]
 #[template(path = "modules.html")]
@@ -27,6 +27,7 @@ struct ModulesPage {
     custom_code: String,
     custom_name: String,
     custom_errors: Errors,
+    sync: SyncView,
 }
 
 impl ModulesPage {
@@ -59,6 +60,7 @@ async fn modules_page(ctx: &Ctx) -> UiResult<ModulesPage> {
         custom_code: String::new(),
         custom_name: String::new(),
         custom_errors: Errors::default(),
+        sync: sync_view(ctx).await?,
     })
 }
 
@@ -247,4 +249,33 @@ pub(crate) async fn new_key(ctx: Ctx, headers: HeaderMap, Path(code): Path<Strin
         .issue_module_key(ctx.tenant_id(), &code)
         .await?;
     key_page(&ctx, &headers, &code, issued.secret, true).await
+}
+
+/// Sync now: brings the unit history up to date through yesterday (tenant time), catching up
+/// any missed days and recomputing those marked for it.
+pub(crate) async fn sync_now(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+    ctx.require(Role::Billing)?;
+    let form = FormData(form);
+    let back = back_path(form.get("back"), "/modules");
+    let yesterday = ctx
+        .today
+        .yesterday()
+        .map_err(|e| unitbill_engine::EngineError::Conflict(e.to_string()))?;
+    let report = ctx
+        .engine()
+        .sync_through(ctx.tenant_id(), yesterday)
+        .await?;
+    let message = if report.busy {
+        "Another process is syncing right now; try again in a moment.".to_owned()
+    } else if report.days == 0 {
+        format!("Units are up to date through {}.", report.through)
+    } else {
+        format!(
+            "Synced {} day{}: units are up to date through {}.",
+            report.days,
+            if report.days == 1 { "" } else { "s" },
+            report.through
+        )
+    };
+    ctx.done(&format!("{back}#sync"), &message)
 }

@@ -1,7 +1,10 @@
-//! Settings: the tenant's time zone and sync hour, tax rates, people, and module keys.
+//! Settings: the organization (name, time zone, sync hour, adjustment lookback, usage
+//! retention, invoice and credit note numbering, saved through `Engine::update_settings`),
+//! tax rates, people, and module keys.
 
 use askama::Template;
 use axum::Form;
+use unitbill_engine::tenants::SettingsInput;
 use unitbill_store::Role;
 
 use super::{Ctx, Errors, FormData, Layout, UiResult, render, render_invalid};
@@ -9,6 +12,17 @@ use super::{Ctx, Errors, FormData, Layout, UiResult, render, render_invalid};
 struct RateRow {
     name: String,
     percent: String,
+}
+
+struct HourOption {
+    value: String,
+    label: String,
+}
+
+impl SettingsPage {
+    fn is_hour(&self, h: &str) -> bool {
+        self.f_sync_hour == h
+    }
 }
 
 struct KeyRow {
@@ -39,6 +53,19 @@ struct SettingsPage {
     email: String,
     role: &'static str,
     keys: Vec<KeyRow>,
+    /// The organization form, as typed.
+    org_name: String,
+    f_time_zone: String,
+    f_sync_hour: String,
+    f_lookback: String,
+    f_retention: String,
+    f_activity_retention: String,
+    f_invoice_format: String,
+    f_credit_format: String,
+    zones: Vec<String>,
+    hours: Vec<HourOption>,
+    s_errors: Errors,
+    can_edit: bool,
 }
 
 async fn settings_page(ctx: &Ctx) -> UiResult<SettingsPage> {
@@ -101,7 +128,107 @@ async fn settings_page(ctx: &Ctx) -> UiResult<SettingsPage> {
         email: ctx.session.email.clone(),
         role: ctx.session.role.as_str(),
         keys,
+        org_name: t.name.clone(),
+        f_time_zone: t.time_zone.clone(),
+        f_sync_hour: t.sync_hour.to_string(),
+        f_lookback: t.lookback_periods.to_string(),
+        f_retention: t.retention_days.map(|d| d.to_string()).unwrap_or_default(),
+        f_activity_retention: t
+            .activity_retention_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        f_invoice_format: t.invoice_number_format.clone(),
+        f_credit_format: t.credit_note_number_format.clone(),
+        zones: time_zones(),
+        hours: (0..24)
+            .map(|h| HourOption {
+                value: h.to_string(),
+                label: format!("{h:02}:00"),
+            })
+            .collect(),
+        s_errors: Errors::default(),
+        can_edit: ctx.session.role >= Role::Admin,
     })
+}
+
+/// Every IANA time zone name the bundled database knows, sorted.
+fn time_zones() -> Vec<String> {
+    let mut zones: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_owned())
+        .filter(|n| n.contains('/') || n == "UTC")
+        .collect();
+    zones.sort();
+    zones.dedup();
+    zones
+}
+
+const SETTINGS_FIELDS: [&str; 8] = [
+    "name",
+    "time_zone",
+    "sync_hour",
+    "lookback_periods",
+    "retention_days",
+    "activity_retention_days",
+    "invoice_number_format",
+    "credit_note_number_format",
+];
+
+/// Saves the organization settings.
+pub(crate) async fn save(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+    ctx.require(Role::Admin)?;
+    let form = FormData(form);
+    let mut errors = Errors::default();
+    let mut whole = |field: &str, text: String| -> Option<i64> {
+        match text.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.field(field, "must be a whole number");
+                None
+            }
+        }
+    };
+    let sync_hour = whole("sync_hour", form.text("sync_hour"));
+    let lookback = whole("lookback_periods", form.text("lookback_periods"));
+    // An empty retention clears the limit (the engine's 0).
+    let retention = match form.get("retention_days") {
+        None => Some(0),
+        Some(r) => whole("retention_days", r),
+    };
+    let activity_retention = match form.get("activity_retention_days") {
+        None => Some(0),
+        Some(r) => whole("activity_retention_days", r),
+    };
+    // Fields the engine adds later keep their values (the struct update fills them).
+    #[allow(clippy::needless_update)]
+    let input = SettingsInput {
+        name: Some(form.text("name")),
+        time_zone: Some(form.text("time_zone")),
+        sync_hour,
+        lookback_periods: lookback,
+        retention_days: retention,
+        activity_retention_days: activity_retention,
+        invoice_number_format: Some(form.text("invoice_number_format")),
+        credit_note_number_format: Some(form.text("credit_note_number_format")),
+        ..SettingsInput::default()
+    };
+    if !errors.any() {
+        match ctx.engine().update_settings(ctx.tenant_id(), &input).await {
+            Ok(_) => return ctx.done("/settings#org", "Settings saved."),
+            Err(e) => errors = Errors::from_engine(e, &SETTINGS_FIELDS)?,
+        }
+    }
+    let mut page = settings_page(&ctx).await?;
+    page.org_name = form.text("name");
+    page.f_time_zone = form.text("time_zone");
+    page.f_sync_hour = form.text("sync_hour");
+    page.f_lookback = form.text("lookback_periods");
+    page.f_retention = form.text("retention_days");
+    page.f_activity_retention = form.text("activity_retention_days");
+    page.f_invoice_format = form.text("invoice_number_format");
+    page.f_credit_format = form.text("credit_note_number_format");
+    page.s_errors = errors;
+    render_invalid("/settings", &page)
 }
 
 pub(crate) async fn page(ctx: Ctx) -> UiResult {

@@ -227,7 +227,7 @@ impl Browser {
     pub async fn wait_css(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(15))
+            .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element {css:?}: {e}"))
@@ -235,7 +235,7 @@ impl Browser {
 
     /// Waits until the text of the first element matching `css` contains `text`.
     pub async fn wait_text(&self, css: &str, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(30);
         let mut last = String::new();
         loop {
             if let Ok(e) = self.client.find(Locator::Css(css)).await
@@ -266,7 +266,7 @@ impl Browser {
 
     /// The text of the first element matching `css` (found again if htmx swapped it).
     pub async fn text(&self, css: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let found = self.client.find(Locator::Css(css)).await;
             let text = match &found {
@@ -283,6 +283,19 @@ impl Browser {
 
     pub async fn click(&self, css: &str) {
         self.wait_css(css).await.click().await.expect("click");
+    }
+
+    /// Clicks the first element matching an XPath expression, once it exists.
+    pub async fn click_xpath(&self, xpath: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no element {xpath:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
     }
 
     pub async fn fill(&self, css: &str, value: &str) {

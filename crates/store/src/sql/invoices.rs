@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use unitbill_domain::numbering::format_number;
 
-use crate::sql::{Dialect, date_text, sql_backend, values_placeholders};
+use crate::sql::{date_text, sql_backend, values_placeholders};
 use crate::{
     CreditApplication, DocumentLineRecord, DocumentRecord, InvoiceStore, OneOffRecord,
     PaymentRecord, StoreError, StoreResult,
@@ -122,6 +122,16 @@ sql_backend! {
             Ok(rows.into_iter().map(|r| r.0).collect())
         }
 
+        async fn add_drafts(&self, tenant_id: i64, _period: &str, drafts: &[DocumentRecord], now: &str) -> StoreResult<Vec<i64>> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            let mut ids = Vec::with_capacity(drafts.len());
+            for d in drafts {
+                ids.push(Self::insert_document(&mut tx, tenant_id, d, now).await?);
+            }
+            tx.commit().await?;
+            Ok(ids)
+        }
+
         async fn replace_drafts(&self, tenant_id: i64, period: &str, drafts: &[DocumentRecord], now: &str) -> StoreResult<Vec<i64>> {
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
             sqlx::query("INSERT INTO invoice_runs (tenant_id, period, created_at) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, period) DO NOTHING")
@@ -145,7 +155,7 @@ sql_backend! {
                 .await?;
             let mut ids = Vec::with_capacity(drafts.len());
             for d in drafts {
-                ids.push(insert_document(&mut tx, tenant_id, d, now).await?);
+                ids.push(Self::insert_document(&mut tx, tenant_id, d, now).await?);
             }
             tx.commit().await?;
             Ok(ids)
@@ -239,7 +249,7 @@ sql_backend! {
             if status != "draft" {
                 return Err(StoreError::Conflict(format!("document {id} is {status}, not a draft")));
             }
-            let number = next_number(&mut tx, tenant_id, &kind, &issue).await?;
+            let number = Self::next_number(&mut tx, tenant_id, &kind, &issue).await?;
             sqlx::query("UPDATE documents SET status = 'posted', number = $3, posted_at = $4 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(id)
@@ -265,8 +275,8 @@ sql_backend! {
                     return Err(StoreError::Conflict(format!("document {voided} is not a posted invoice that can be voided")));
                 }
             }
-            let id = insert_document(&mut tx, tenant_id, note, now).await?;
-            let number = next_number(&mut tx, tenant_id, "credit_note", &date_text(note.issue_date)).await?;
+            let id = Self::insert_document(&mut tx, tenant_id, note, now).await?;
+            let number = Self::next_number(&mut tx, tenant_id, "credit_note", &date_text(note.issue_date)).await?;
             sqlx::query("UPDATE documents SET status = 'posted', number = $3, posted_at = $4 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(id)
@@ -388,122 +398,105 @@ sql_backend! {
     }
 }
 
-/// Takes the next value of the tenant's sequence for a document kind and formats it. The
-/// UPDATE locks the sequence row until the transaction ends, so concurrent posts queue and
-/// a rolled-back post gives its value back: the sequence stays gapless.
-async fn next_number<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
-    tenant_id: i64,
-    kind: &str,
-    issue_date: &str,
-) -> StoreResult<String>
-where
-    DB: Dialect,
-    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
-    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
-{
-    sqlx::query::<DB>("INSERT INTO number_sequences (tenant_id, kind, next_value) VALUES ($1, $2, 1) ON CONFLICT (tenant_id, kind) DO NOTHING")
+sql_backend! {
+    impl {
+    /// Takes the next value of the tenant's sequence for a document kind and formats it. The
+    /// UPDATE locks the sequence row until the transaction ends, so concurrent posts queue and
+    /// a rolled-back post gives its value back: the sequence stays gapless.
+    async fn next_number(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        kind: &str,
+        issue_date: &str,
+    ) -> StoreResult<String> {
+        sqlx::query::<DB>("INSERT INTO number_sequences (tenant_id, kind, next_value) VALUES ($1, $2, 1) ON CONFLICT (tenant_id, kind) DO NOTHING")
+            .bind(tenant_id)
+            .bind(kind)
+            .execute(&mut **tx)
+            .await?;
+        let (seq,): (i64,) = sqlx::query_as::<DB, (i64,)>(
+            "UPDATE number_sequences SET next_value = next_value + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING next_value - 1",
+        )
         .bind(tenant_id)
         .bind(kind)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
-    let (seq,): (i64,) = sqlx::query_as::<DB, (i64,)>(
-        "UPDATE number_sequences SET next_value = next_value + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING next_value - 1",
-    )
-    .bind(tenant_id)
-    .bind(kind)
-    .fetch_one(&mut **tx)
-    .await?;
-    let column = if kind == "credit_note" {
-        "credit_note_number_format"
-    } else {
-        "invoice_number_format"
-    };
-    let (pattern,): (String,) = sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(format!(
-        "SELECT {column} FROM tenants WHERE id = $1"
-    )))
-    .bind(tenant_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let year = issue_date
-        .get(..4)
-        .and_then(|y| y.parse().ok())
-        .unwrap_or(0);
-    Ok(format_number(&pattern, seq, year))
-}
-
-async fn insert_document<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
-    tenant_id: i64,
-    d: &DocumentRecord,
-    now: &str,
-) -> StoreResult<i64>
-where
-    DB: Dialect,
-    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
-    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    Option<String>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
-{
-    let (id,): (i64,) = sqlx::query_as::<DB, (i64,)>(
-        "INSERT INTO documents (tenant_id, period, company_id, kind, credit_reason, status, number, currency, issue_date, due_date, \
-         subtotal, tax_total, total, taxes, purchase_orders, voids_document_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'draft', NULL, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-    )
-    .bind(tenant_id)
-    .bind(d.period.as_str())
-    .bind(d.company_id)
-    .bind(d.kind.as_str())
-    .bind(d.credit_reason.clone())
-    .bind(d.currency.as_str())
-    .bind(date_text(d.issue_date))
-    .bind(d.due_date.map(date_text))
-    .bind(d.subtotal.to_string())
-    .bind(d.tax_total.to_string())
-    .bind(d.total.to_string())
-    .bind(serde_json::to_string(&d.taxes).expect("taxes serialize"))
-    .bind(serde_json::to_string(&d.purchase_orders).expect("strings serialize"))
-    .bind(d.voids_document_id)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await?;
-    for chunk in d.lines.chunks(DB::BATCH_ROWS) {
-        let sql = format!(
-            "INSERT INTO document_lines (tenant_id, document_id, line_no, company_id, for_child, contract_service_id, service_id, contract_id, \
-             period, kind, description, quantity, unit_price, amount, taxable, tax_rates, stale) VALUES {}",
-            values_placeholders(chunk.len(), 17)
-        );
-        let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql));
-        for l in chunk {
-            q = q
-                .bind(tenant_id)
-                .bind(id)
-                .bind(l.line_no)
-                .bind(l.company_id)
-                .bind(l.for_child.clone())
-                .bind(l.contract_service_id)
-                .bind(l.service_id)
-                .bind(l.contract_id)
-                .bind(l.period.as_str())
-                .bind(l.kind.as_str())
-                .bind(l.description.as_str())
-                .bind(l.quantity.to_string())
-                .bind(l.unit_price.to_string())
-                .bind(l.amount.to_string())
-                .bind(l.taxable)
-                .bind(serde_json::to_string(&l.tax_rates).expect("rates serialize"))
-                .bind(l.stale);
-        }
-        q.execute(&mut **tx).await?;
+        let column = if kind == "credit_note" {
+            "credit_note_number_format"
+        } else {
+            "invoice_number_format"
+        };
+        let (pattern,): (String,) = sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT {column} FROM tenants WHERE id = $1"
+        )))
+        .bind(tenant_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let year = issue_date
+            .get(..4)
+            .and_then(|y| y.parse().ok())
+            .unwrap_or(0);
+        Ok(format_number(&pattern, seq, year))
     }
-    Ok(id)
+
+    async fn insert_document(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        d: &DocumentRecord,
+        now: &str,
+    ) -> StoreResult<i64> {
+        let (id,): (i64,) = sqlx::query_as::<DB, (i64,)>(
+            "INSERT INTO documents (tenant_id, period, company_id, kind, credit_reason, status, number, currency, issue_date, due_date, \
+             subtotal, tax_total, total, taxes, purchase_orders, voids_document_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'draft', NULL, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        )
+        .bind(tenant_id)
+        .bind(d.period.as_str())
+        .bind(d.company_id)
+        .bind(d.kind.as_str())
+        .bind(d.credit_reason.clone())
+        .bind(d.currency.as_str())
+        .bind(date_text(d.issue_date))
+        .bind(d.due_date.map(date_text))
+        .bind(d.subtotal.to_string())
+        .bind(d.tax_total.to_string())
+        .bind(d.total.to_string())
+        .bind(serde_json::to_string(&d.taxes).expect("taxes serialize"))
+        .bind(serde_json::to_string(&d.purchase_orders).expect("strings serialize"))
+        .bind(d.voids_document_id)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        for chunk in d.lines.chunks(DB::BATCH_ROWS) {
+            let sql = format!(
+                "INSERT INTO document_lines (tenant_id, document_id, line_no, company_id, for_child, contract_service_id, service_id, contract_id, \
+                 period, kind, description, quantity, unit_price, amount, taxable, tax_rates, stale) VALUES {}",
+                values_placeholders(chunk.len(), 17)
+            );
+            let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql));
+            for l in chunk {
+                q = q
+                    .bind(tenant_id)
+                    .bind(id)
+                    .bind(l.line_no)
+                    .bind(l.company_id)
+                    .bind(l.for_child.clone())
+                    .bind(l.contract_service_id)
+                    .bind(l.service_id)
+                    .bind(l.contract_id)
+                    .bind(l.period.as_str())
+                    .bind(l.kind.as_str())
+                    .bind(l.description.as_str())
+                    .bind(l.quantity.to_string())
+                    .bind(l.unit_price.to_string())
+                    .bind(l.amount.to_string())
+                    .bind(l.taxable)
+                    .bind(serde_json::to_string(&l.tax_rates).expect("rates serialize"))
+                    .bind(l.stale);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(id)
+    }
+    }
 }

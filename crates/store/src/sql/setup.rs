@@ -246,7 +246,7 @@ sql_backend! {
             .bind(date_text(cs.active_from))
             .fetch_one(&mut *tx)
             .await?;
-            insert_terms(&mut tx, tenant_id, &TermsChange { contract_service_id: id, ..terms.clone() }).await?;
+            Self::insert_terms(&mut tx, tenant_id, &TermsChange { contract_service_id: id, ..terms.clone() }).await?;
             tx.commit().await?;
             Ok(ContractServiceRecord { id, ..cs.clone() })
         }
@@ -265,7 +265,7 @@ sql_backend! {
 
         async fn add_terms_change(&self, tenant_id: i64, change: &TermsChange) -> StoreResult<()> {
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
-            insert_terms(&mut tx, tenant_id, change).await?;
+            Self::insert_terms(&mut tx, tenant_id, change).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -408,33 +408,29 @@ sql_backend! {
     }
 }
 
-async fn insert_terms<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
-    tenant_id: i64,
-    c: &TermsChange,
-) -> StoreResult<()>
-where
-    DB: crate::sql::Dialect,
-    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
-    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    sqlx::query::<DB>(
-        "INSERT INTO contract_service_terms (tenant_id, contract_service_id, effective_from, unit_price, unit_cost, rule, fixed_units, changed_by, changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(tenant_id)
-    .bind(c.contract_service_id)
-    .bind(date_text(c.effective_from))
-    .bind(c.terms.unit_price.to_string())
-    .bind(c.terms.unit_cost.to_string())
-    .bind(c.terms.rule.as_str())
-    .bind(c.terms.fixed_units.to_string())
-    .bind(c.changed.by.as_str())
-    .bind(c.changed.at.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+sql_backend! {
+    impl {
+    async fn insert_terms(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        c: &TermsChange,
+    ) -> StoreResult<()> {
+        sqlx::query::<DB>(
+            "INSERT INTO contract_service_terms (tenant_id, contract_service_id, effective_from, unit_price, unit_cost, rule, fixed_units, changed_by, changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(tenant_id)
+        .bind(c.contract_service_id)
+        .bind(date_text(c.effective_from))
+        .bind(c.terms.unit_price.to_string())
+        .bind(c.terms.unit_cost.to_string())
+        .bind(c.terms.rule.as_str())
+        .bind(c.terms.fixed_units.to_string())
+        .bind(c.changed.by.as_str())
+        .bind(c.changed.at.as_str())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+    }
 }

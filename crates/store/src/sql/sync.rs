@@ -202,6 +202,25 @@ sql_backend! {
                 .collect()
         }
 
+        async fn unit_history_for_services(&self, tenant_id: i64, first_cs: i64, last_cs: i64, from: Date, to: Date) -> StoreResult<Vec<UnitRow>> {
+            let rows: Vec<(i64, String, String, bool)> = sqlx::query_as(
+                "SELECT contract_service_id, day, units, stale FROM unit_history WHERE tenant_id = $1 AND contract_service_id >= $2 \
+                 AND contract_service_id <= $3 AND day >= $4 AND day <= $5 ORDER BY contract_service_id, day",
+            )
+            .bind(tenant_id)
+            .bind(first_cs)
+            .bind(last_cs)
+            .bind(date_text(from))
+            .bind(date_text(to))
+            .fetch_all(&self.pool)
+            .await?;
+            rows.into_iter()
+                .map(|(cs, d, u, stale)| {
+                    Ok(UnitRow { contract_service_id: cs, day: day(&d)?, units: u.parse().map_err(|_| StoreError::Corrupt(format!("units {u:?}")))?, stale })
+                })
+                .collect()
+        }
+
         async fn unit_sources(&self, tenant_id: i64, cs: i64, from: Date, to: Date) -> StoreResult<Vec<UnitSourceRow>> {
             let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
                 "SELECT day, module_code, org_id, billing_type, quantity FROM unit_sources WHERE tenant_id = $1 AND contract_service_id = $2 \

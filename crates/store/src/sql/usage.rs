@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use unitbill_domain::catalog::{BillingType, BillingTypeCode, UnitOfMeasure};
 use unitbill_domain::usage::{UsageValue, plan_snapshot};
 
-use crate::sql::{Dialect, conflict, date_text, sql_backend, values_placeholders};
+use crate::sql::{conflict, date_text, sql_backend, values_placeholders};
 use crate::{
     ConnectedModule, ModuleKey, ModuleOrg, PutSnapshot, SnapshotOutcome, StoreError, StoreResult,
     StoredSnapshot, UsageRevision, UsageStore,
@@ -186,7 +186,7 @@ sql_backend! {
             .fetch_optional(&mut *tx)
             .await?;
             let old = match header {
-                Some(_) => read_day_values(&mut tx, t, m, &day).await?,
+                Some(_) => Self::read_day_values(&mut tx, t, m, &day).await?,
                 None => Vec::new(),
             };
             let plan = plan_snapshot(header.map(|(c, _)| (c, old.as_slice())), put.complete, put.values);
@@ -272,7 +272,7 @@ sql_backend! {
             let Some((complete, version, received_at, received_by)) = header else {
                 return Ok(None);
             };
-            let values = read_day_values(&mut tx, tenant_id, module_code, &day).await?;
+            let values = Self::read_day_values(&mut tx, tenant_id, module_code, &day).await?;
             tx.commit().await?;
             Ok(Some(StoredSnapshot { complete, version, received_at, received_by, values }))
         }
@@ -324,37 +324,32 @@ sql_backend! {
     }
 }
 
-async fn read_day_values<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
-    tenant_id: i64,
-    module_code: &str,
-    day: &str,
-) -> StoreResult<Vec<UsageValue>>
-where
-    DB: Dialect,
-    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
-    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
-{
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT org_id, billing_type, quantity FROM usage_values WHERE tenant_id = $1 AND module_code = $2 AND usage_date = $3 \
-         ORDER BY org_id, billing_type",
-    )
-    .bind(tenant_id)
-    .bind(module_code)
-    .bind(day)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.into_iter()
-        .map(|(org_id, bt, quantity)| {
-            Ok(UsageValue {
-                org_id,
-                billing_type: code(bt)?,
-                quantity,
+sql_backend! {
+    impl {
+    async fn read_day_values(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        module_code: &str,
+        day: &str,
+    ) -> StoreResult<Vec<UsageValue>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT org_id, billing_type, quantity FROM usage_values WHERE tenant_id = $1 AND module_code = $2 AND usage_date = $3 \
+             ORDER BY org_id, billing_type",
+        )
+        .bind(tenant_id)
+        .bind(module_code)
+        .bind(day)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.into_iter()
+            .map(|(org_id, bt, quantity)| {
+                Ok(UsageValue {
+                    org_id,
+                    billing_type: code(bt)?,
+                    quantity,
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
+    }
 }
