@@ -708,10 +708,32 @@ async fn month_end(app: &ui_support::App, b: &Browser, key: &str, acme_id: &str)
     assert!(line.contains("stale"), "{line}");
     assert!(b.text("#totals").await.contains("2,167.50"));
     let downloads = b.text("#downloads").await;
-    assert!(downloads.contains("nothing to download yet"), "{downloads}");
     assert!(
-        b.client.find(Locator::Css("#downloads a")).await.is_err(),
-        "no link to a route that does not exist"
+        downloads.contains("PDF") && downloads.contains("UBL"),
+        "{downloads}"
+    );
+    // Download the PDF with the browser's session, as the link does.
+    let href = b
+        .client
+        .find(Locator::Css("#downloads a[href$='/download/pdf']"))
+        .await
+        .expect("PDF link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("href set");
+    let fetched = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.arrayBuffer().then(buf => done([r.status, r.headers.get('content-type'), String.fromCharCode(...new Uint8Array(buf).slice(0, 5))])));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .expect("fetch the PDF");
+    assert_eq!(
+        fetched,
+        serde_json::json!([200, "application/pdf", "%PDF-"]),
+        "the PDF download"
     );
     b.shot("24-invoice", 1280).await;
     b.click("#line-1 a.why-link").await;

@@ -1,7 +1,7 @@
 //! One invoice or credit note: header, lines (each explained down to its daily units and the
 //! module orgs behind them, loaded in place by htmx), taxes, totals, payments, and what can be
 //! done with it: post a draft, record a payment, apply credit, void (confirmed), give a
-//! goodwill credit. Downloads have a marked place and no link until their routes exist.
+//! goodwill credit, download it as PDF or UBL.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::Path;
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use rust_decimal::Decimal;
 use unitbill_domain::period::Period;
 use unitbill_engine::EngineError;
@@ -270,6 +271,39 @@ async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
 
 pub(crate) async fn show(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
     render(&document_page(&ctx, id).await?)
+}
+
+/// Downloads a document as PDF or UBL 2.1 (the same files as the API, for a signed-in person).
+pub(crate) async fn download(ctx: Ctx, Path((id, format)): Path<(i64, String)>) -> UiResult {
+    let format = match format.as_str() {
+        "pdf" => unitbill_engine::exports::ExportFormat::Pdf,
+        "ubl" => unitbill_engine::exports::ExportFormat::Ubl,
+        _ => {
+            return Err(unitbill_engine::EngineError::NotFound(format!(
+                "download format {format:?}"
+            ))
+            .into());
+        }
+    };
+    let file = ctx
+        .engine()
+        .render_document(ctx.tenant_id(), id, format)
+        .await?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file.filename.replace('"', "")
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                file.content_type.to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        file.bytes,
+    )
+        .into_response())
 }
 
 fn doc_url(id: i64) -> String {

@@ -90,6 +90,10 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/one-offs", post(invoices::one_off))
         .route("/invoices/aging", get(invoices::aging))
         .route("/documents/{id}", get(documents::show))
+        .route(
+            "/documents/{id}/download/{format}",
+            get(documents::download),
+        )
         .route("/documents/{id}/post", post(documents::post))
         .route("/documents/{id}/lines/{line}", get(documents::explain))
         .route("/documents/{id}/payments", post(documents::pay))
