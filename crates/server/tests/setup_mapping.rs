@@ -2,46 +2,12 @@
 
 mod helpers;
 
-use helpers::{TestApp, spawn_apps};
+use helpers::{call, ok, refused, spawn_apps};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use unitbill_server::BodyLimits;
 
 const NOW: &str = "2026-11-10T20:00:00Z";
-
-async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = app
-        .http
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(&app.token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn ok(app: &TestApp, method: &str, path: &str, body: Value) -> Value {
-    let (status, v) = call(app, method, path, Some(body)).await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "{} {method} {path}: {v}",
-        app.backend
-    );
-    v
-}
-
-async fn refused(app: &TestApp, method: &str, path: &str, body: Value, field: &str) {
-    let (status, v) = call(app, method, path, Some(body)).await;
-    assert!(
-        status.is_client_error(),
-        "{} {method} {path} should be refused: {v}",
-        app.backend
-    );
-    assert_eq!(v["field"], field, "{} {method} {path}: {v}", app.backend);
-}
 
 #[tokio::test]
 async fn companies_contracts_and_mappings_follow_the_rules() {
@@ -113,7 +79,7 @@ async fn companies_contracts_and_mappings_follow_the_rules() {
             &app,
             "POST",
             "/api/v1/companies",
-            Some(json!({"name": "Acme Corporation"})),
+            json!({"name": "Acme Corporation"}),
         )
         .await;
         assert_eq!(status, StatusCode::CONFLICT, "duplicate name");

@@ -4,46 +4,9 @@
 
 mod helpers;
 
-use helpers::{TestApp, spawn_apps};
-use reqwest::StatusCode;
+use helpers::{TestApp, ok, push, set_clock, spawn_apps};
 use serde_json::{Value, json};
 use unitbill_server::BodyLimits;
-
-async fn ok(app: &TestApp, method: &str, path: &str, body: Value) -> Value {
-    let mut req = app
-        .http
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(&app.token);
-    if !body.is_null() {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let v: Value = res.json().await.unwrap_or(Value::Null);
-    assert!(
-        status.is_success(),
-        "{} {method} {path}: {status} {v}",
-        app.backend
-    );
-    v
-}
-
-fn set_clock(app: &TestApp, instant: &str) {
-    app.engine.clock.set(instant.parse().unwrap()).unwrap();
-}
-
-async fn push(app: &TestApp, date: &str, orgs: Value) {
-    let body = json!({"complete": true, "organizations": orgs});
-    let res = app
-        .http
-        .put(app.url(&format!("/api/v1/modules/datto-rmm/usage/{date}")))
-        .bearer_auth(&app.rmm_key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-}
 
 async fn units(app: &TestApp, cs: i64) -> Vec<(String, String, bool)> {
     let h = ok(

@@ -82,3 +82,79 @@ pub async fn spawn_apps(now: &str, limits: BodyLimits) -> Vec<TestApp> {
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
     axum::serve(listener, app).await.expect("serve");
 }
+
+/// A request with the tenant's API token; `Value::Null` sends no body.
+pub async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut req = app
+        .http
+        .request(method.parse().unwrap(), app.url(path))
+        .bearer_auth(&app.token);
+    if !body.is_null() {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A request that must succeed; returns its JSON body.
+pub async fn ok(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, v) = call(app, method, path, body).await;
+    assert!(
+        status.is_success(),
+        "{} {method} {path}: {status} {v}",
+        app.backend
+    );
+    v
+}
+
+/// A request that must be refused with a 4xx naming `field`.
+pub async fn refused(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+    field: &str,
+) {
+    let (status, v) = call(app, method, path, body).await;
+    assert!(
+        status.is_client_error(),
+        "{} {method} {path} should be refused: {v}",
+        app.backend
+    );
+    assert_eq!(v["field"], field, "{} {method} {path}: {v}", app.backend);
+}
+
+/// Moves the app's test clock.
+pub fn set_clock(app: &TestApp, instant: &str) {
+    app.engine.clock.set(instant.parse().unwrap()).unwrap();
+}
+
+/// Pushes a complete Datto RMM snapshot for a day with the module key.
+pub async fn push(app: &TestApp, date: &str, orgs: serde_json::Value) {
+    let body = serde_json::json!({"complete": true, "organizations": orgs});
+    let res = app
+        .http
+        .put(app.url(&format!("/api/v1/modules/datto-rmm/usage/{date}")))
+        .bearer_auth(&app.rmm_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "{date}: {}",
+        res.text().await.unwrap()
+    );
+}
