@@ -1,7 +1,7 @@
 //! The rows the store hands back, typed.
 
 use serde::Serialize;
-use unitbill_domain::usage::{Revision, UsageValue};
+use unitbill_domain::usage::UsageValue;
 
 /// What a person or token may do. Viewers read; billing runs invoices; admins do everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -140,19 +140,6 @@ pub struct UsageRevision {
     pub new_quantity: i64,
     pub changed_by: String,
     pub changed_at: String,
-}
-
-impl UsageRevision {
-    pub fn from_revision(r: &Revision, changed_by: &str, changed_at: &str) -> Self {
-        Self {
-            org_id: r.org_id.clone(),
-            billing_type: r.billing_type.to_string(),
-            old_quantity: r.old_quantity,
-            new_quantity: r.new_quantity,
-            changed_by: changed_by.to_owned(),
-            changed_at: changed_at.to_owned(),
-        }
-    }
 }
 
 /// A company as stored (tax rates by name; see `tax_rates`).
