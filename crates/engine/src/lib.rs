@@ -3,7 +3,9 @@
 //! calls the store, whose operations are transactional. The HTTP edge and the CLI both call
 //! these and nothing else.
 
+mod admin;
 pub mod auth;
+mod bulk;
 mod clock;
 pub mod exports;
 pub mod import;
@@ -15,6 +17,7 @@ mod periods;
 pub mod setup;
 pub mod sync;
 pub mod tenants;
+mod views;
 
 use std::sync::Arc;
 
@@ -64,7 +67,7 @@ pub type EngineResult<T> = Result<T, EngineError>;
 /// The use cases, over one store. Cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
-    pub store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
     pub clock: Clock,
 }

@@ -87,7 +87,7 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }
     });
-    tracing::info!(address = %listener.local_addr()?, backend = state.engine.store.backend(), "unitbill is listening");
+    tracing::info!(address = %listener.local_addr()?, backend = state.engine.backend(), "unitbill is listening");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown())
         .await

@@ -889,7 +889,6 @@ async fn month_end(app: &ui_support::App, b: &Browser, key: &str, acme_id: &str)
 
 async fn service_id(app: &ui_support::App, name: &str) -> String {
     app.engine
-        .store
         .services(app.tenant_id)
         .await
         .unwrap()

@@ -86,8 +86,7 @@ async fn companies(
     mapped_bt: Option<&[&str]>,
 ) -> Result<Vec<(i64, i64, Vec<i64>)>> {
     let svc = engine
-        .store
-        .create_service(
+        .load_service(
             tenant,
             &ServiceRecord {
                 id: 0,
@@ -103,8 +102,7 @@ async fn companies(
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let c = engine
-            .store
-            .save_company(
+            .load_company(
                 tenant,
                 &CompanyRecord {
                     id: 0,
@@ -120,8 +118,7 @@ async fn companies(
             )
             .await?;
         let k = engine
-            .store
-            .save_contract(
+            .load_contract(
                 tenant,
                 &ContractRecord {
                     id: 0,
@@ -150,8 +147,7 @@ async fn companies(
                 changed: changed(),
             };
             let cs = engine
-                .store
-                .add_contract_service(
+                .load_contract_service(
                     tenant,
                     &ContractServiceRecord {
                         id: 0,
@@ -172,10 +168,7 @@ async fn companies(
                     contract_service_id: Some(cs.id),
                     changed: changed(),
                 };
-                engine
-                    .store
-                    .add_service_mapping_change(tenant, &mapping)
-                    .await?;
+                engine.load_service_mapping_change(tenant, &mapping).await?;
             }
             cs_ids.push(cs.id);
         }
@@ -292,7 +285,7 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> Result<()> 
                     changed: changed(),
                 })
                 .collect();
-            engine.store.add_org_mapping_changes(t, &changes).await?;
+            engine.load_org_mapping_changes(t, &changes).await?;
             // Sync the day before first (nothing reported yet), then time the day with usage.
             engine.sync_through(t, date(2026, 2, 28)).await?;
             let start = Instant::now();

@@ -401,7 +401,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             })?;
         }
         Command::Tenant(TenantCommand::List { json }) => {
-            let all = engine.store.tenants().await?;
+            let all = engine.tenants().await?;
             print(json, &all, |all| {
                 all.iter()
                     .map(|t| {
@@ -501,10 +501,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 (None, None) => unitbill_engine::tenants::tenant_today(&engine, &t)?.yesterday()?,
             };
             if let Some(from) = &args.from {
-                engine
-                    .store
-                    .mark_resync_from(t.id, parse("from", from)?)
-                    .await?;
+                engine.resync_from(t.id, parse("from", from)?).await?;
             }
             let report = engine.sync_through(t.id, through).await?;
             print(args.json, &report, |r| match (&r.from, r.busy) {
@@ -521,15 +518,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench(_) => unreachable!("handled before opening the store"),
         Command::Token(TokenCommand::Revoke { tenant, id }) => {
             let t = engine.find_tenant(&tenant).await?;
-            engine
-                .store
-                .revoke_api_token(t.id, id, &engine.clock.now().to_string())
-                .await?;
+            engine.revoke_api_token(t.id, id).await?;
             println!("revoked API token {id} of {}", t.slug);
         }
         Command::Module(ModuleCommand::Keys { tenant, json }) => {
             let t = engine.find_tenant(&tenant).await?;
-            let keys = engine.store.module_keys(t.id).await?;
+            let keys = engine.module_keys(t.id).await?;
             print(json, &keys, |keys| {
                 keys.iter()
                     .map(|k| {
@@ -549,10 +543,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Module(ModuleCommand::Revoke { tenant, id }) => {
             let t = engine.find_tenant(&tenant).await?;
-            engine
-                .store
-                .revoke_module_key(t.id, id, &engine.clock.now().to_string())
-                .await?;
+            engine.revoke_module_key(t.id, id).await?;
             println!("revoked module key {id} of {}", t.slug);
         }
         Command::Insights { tenant, all, json } => {
@@ -591,7 +582,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             let t = engine.find_tenant(&tenant).await?;
             let parse = |f: &str, v: &str| unitbill_engine::ingest::parse_date(f, v);
             let rows = engine
-                .store
                 .activity(t.id, parse("from", &from)?, parse("to", &to)?, failed_only)
                 .await?;
             print(json, &rows, |rows| {
@@ -625,7 +615,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             let t = engine.find_tenant(&tenant).await?;
             let parse = |f: &str, v: &str| unitbill_engine::ingest::parse_date(f, v);
             let rows = engine
-                .store
                 .unit_history(
                     t.id,
                     Some(contract_service),

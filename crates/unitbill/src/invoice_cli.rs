@@ -65,10 +65,7 @@ pub async fn run(engine: &Engine, cmd: InvoiceCommand) -> Result<()> {
             json,
         } => {
             let t = engine.find_tenant(&tenant).await?;
-            let docs = engine
-                .store
-                .documents(t.id, period.as_deref(), None)
-                .await?;
+            let docs = engine.documents(t.id, period.as_deref(), None).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&docs)?);
                 return Ok(());
@@ -88,10 +85,7 @@ pub async fn run(engine: &Engine, cmd: InvoiceCommand) -> Result<()> {
             json,
         } => {
             let t = engine.find_tenant(&tenant).await?;
-            let doc = match number.parse::<i64>() {
-                Ok(id) => engine.store.document(t.id, id).await?,
-                Err(_) => engine.store.document_by_number(t.id, &number).await?,
-            };
+            let doc = engine.find_document(t.id, &number).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&doc)?);
                 return Ok(());
@@ -149,7 +143,6 @@ async fn company_names(
     tenant_id: i64,
 ) -> Result<std::collections::HashMap<i64, String>> {
     Ok(engine
-        .store
         .companies(tenant_id)
         .await?
         .into_iter()

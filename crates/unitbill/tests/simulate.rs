@@ -87,7 +87,7 @@ async fn the_same_seed_sends_the_same_snapshots_over_http() {
         );
         assert_eq!(first.corrections, 2, "{backend}");
         assert_eq!(first.changed, first.pushed, "{backend}: all new");
-        let orgs = engine.store.module_orgs(t.id, None).await.unwrap();
+        let orgs = engine.module_orgs(t.id, None).await.unwrap();
         let expected: usize = world.orgs.values().map(Vec::len).sum();
         assert_eq!(
             orgs.len(),
@@ -111,7 +111,6 @@ async fn the_same_seed_sends_the_same_snapshots_over_http() {
         assert_eq!(again.changed, 2 * again.corrections, "{backend}");
         for c in &world.corrections {
             let revisions = engine
-                .store
                 .usage_revisions(t.id, &c.module, c.date)
                 .await
                 .unwrap();
@@ -135,14 +134,14 @@ async fn the_demo_maps_what_it_can_correctly_and_runs_again_safely() {
             ..DemoSettings::default()
         };
         let first = demo::prepare(&engine, &settings).await.unwrap();
-        let tenant = engine.store.tenant_by_slug(demo::SLUG).await.unwrap();
+        let tenant = engine.tenant_by_slug(demo::SLUG).await.unwrap();
         engine
             .login(demo::SLUG, demo::EMAIL, demo::PASSWORD)
             .await
             .expect("the demo login works");
 
         // Companies: one per client, and the dead former client; a bill-to child.
-        let companies = engine.store.companies(tenant.id).await.unwrap();
+        let companies = engine.companies(tenant.id).await.unwrap();
         assert_eq!(companies.len(), 25, "{backend}");
         assert_eq!(first.companies, 25);
         let name_of: BTreeMap<i64, &str> =
@@ -160,7 +159,7 @@ async fn the_demo_maps_what_it_can_correctly_and_runs_again_safely() {
             companies.iter().any(|c| c.tax_rates.is_empty()),
             "exempt ones"
         );
-        let contracts = engine.store.contracts(tenant.id).await.unwrap();
+        let contracts = engine.contracts(tenant.id).await.unwrap();
         assert!(contracts.iter().any(|c| c.end_date.is_some()));
         assert!(
             contracts.iter().any(|c| c.start_date.day() != 1),
@@ -170,12 +169,12 @@ async fn the_demo_maps_what_it_can_correctly_and_runs_again_safely() {
         // Mappings: most orgs of a client by suggestion, none to the wrong company.
         let truth = first.world.truth();
         let mut last = BTreeMap::new();
-        let changes = engine.store.org_mapping_changes(tenant.id).await.unwrap();
+        let changes = engine.org_mapping_changes(tenant.id).await.unwrap();
         let change_count = changes.len();
         for c in changes {
             last.insert((c.module_code.clone(), c.org_id.clone()), c);
         }
-        let orgs = engine.store.module_orgs(tenant.id, None).await.unwrap();
+        let orgs = engine.module_orgs(tenant.id, None).await.unwrap();
         assert_eq!(orgs.len(), truth.len(), "{backend}");
         let mut wrong = Vec::new();
         let mut by_suggestion = 0;
@@ -209,15 +208,11 @@ async fn the_demo_maps_what_it_can_correctly_and_runs_again_safely() {
         assert_eq!(first.left_for_review, orgs.len() - first.mapped);
 
         // Service mappings: every contract service of a module type is mapped.
-        let service_mappings = engine
-            .store
-            .service_mapping_changes(tenant.id)
-            .await
-            .unwrap();
+        let service_mappings = engine.service_mapping_changes(tenant.id).await.unwrap();
         assert!(!service_mappings.is_empty(), "{backend}");
         assert_eq!(first.service_mappings, service_mappings.len());
-        let services = engine.store.services(tenant.id).await.unwrap();
-        for cs in engine.store.contract_services(tenant.id).await.unwrap() {
+        let services = engine.services(tenant.id).await.unwrap();
+        for cs in engine.contract_services(tenant.id).await.unwrap() {
             let service = services.iter().find(|s| s.id == cs.service_id).unwrap();
             if service.name.starts_with("Helpdesk") || service.name.starts_with("vCIO") {
                 continue;
@@ -249,17 +244,12 @@ async fn the_demo_maps_what_it_can_correctly_and_runs_again_safely() {
         );
         assert!(second.push.skipped > 0);
         assert_eq!(
-            engine
-                .store
-                .org_mapping_changes(tenant.id)
-                .await
-                .unwrap()
-                .len(),
+            engine.org_mapping_changes(tenant.id).await.unwrap().len(),
             change_count,
             "{backend}: no mapping logged twice"
         );
         assert_eq!(
-            engine.store.services(tenant.id).await.unwrap().len(),
+            engine.services(tenant.id).await.unwrap().len(),
             services.len()
         );
     }

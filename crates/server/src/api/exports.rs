@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use unitbill_engine::EngineError;
 use unitbill_engine::exports::{ExportFile, ExportFormat, amount, export_scope};
 
 use crate::AppState;
@@ -47,13 +46,7 @@ fn download(file: ExportFile, extra: &[(&'static str, String)]) -> Response {
 async fn document_id(s: &AppState, tenant_id: i64, id: &str) -> ApiResult<i64> {
     match id.parse::<i64>() {
         Ok(n) => Ok(n),
-        Err(_) => Ok(s
-            .engine
-            .store
-            .document_by_number(tenant_id, id)
-            .await
-            .map_err(EngineError::from)?
-            .id),
+        Err(_) => Ok(s.engine.document_by_number(tenant_id, id).await?.id),
     }
 }
 

@@ -4,7 +4,6 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use unitbill_engine::EngineError;
 use unitbill_engine::invoicing::{
     AgingRow, GoodwillLine, LineExplanation, OneOffInput, PaymentInput, RunReport,
 };
@@ -114,10 +113,8 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<DocumentRecord>>> {
     Ok(Json(
         s.engine
-            .store
             .documents(caller.tenant_id(), q.period.as_deref(), q.company_id)
-            .await
-            .map_err(EngineError::from)?,
+            .await?,
     ))
 }
 
@@ -128,12 +125,7 @@ pub async fn show(
     caller: TenantCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DocumentRecord>> {
-    let store = &s.engine.store;
-    let doc = match id.parse::<i64>() {
-        Ok(n) => store.document(caller.tenant_id(), n).await,
-        Err(_) => store.document_by_number(caller.tenant_id(), &id).await,
-    };
-    Ok(Json(doc.map_err(EngineError::from)?))
+    Ok(Json(s.engine.find_document(caller.tenant_id(), &id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -269,11 +261,7 @@ pub async fn payments(
     Query(q): Query<PaymentsQuery>,
 ) -> ApiResult<Json<Vec<PaymentRecord>>> {
     Ok(Json(
-        s.engine
-            .store
-            .payments(caller.tenant_id(), q.company_id)
-            .await
-            .map_err(EngineError::from)?,
+        s.engine.payments(caller.tenant_id(), q.company_id).await?,
     ))
 }
 

@@ -88,13 +88,7 @@ pub async fn list_tax_rates(
     State(s): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<TaxRate>>> {
-    Ok(Json(
-        s.engine
-            .store
-            .tax_rates(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(s.engine.tax_rates(caller.tenant_id()).await?))
 }
 
 /// Create a company (client).
@@ -133,13 +127,7 @@ pub async fn list_companies(
     State(s): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<CompanyRecord>>> {
-    Ok(Json(
-        s.engine
-            .store
-            .companies(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(s.engine.companies(caller.tenant_id()).await?))
 }
 
 /// Create a catalog service.
@@ -160,13 +148,7 @@ pub async fn list_services(
     State(s): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<ServiceRecord>>> {
-    Ok(Json(
-        s.engine
-            .store
-            .services(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(s.engine.services(caller.tenant_id()).await?))
 }
 
 /// Create a monthly recurring service contract.
@@ -205,13 +187,7 @@ pub async fn list_contracts(
     State(s): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<ContractRecord>>> {
-    Ok(Json(
-        s.engine
-            .store
-            .contracts(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(s.engine.contracts(caller.tenant_id()).await?))
 }
 
 /// Add a service to a contract (price, rule, fixed units; from the first day of a period).
@@ -251,13 +227,7 @@ pub async fn list_contract_services(
     State(s): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<ContractServiceRecord>>> {
-    Ok(Json(
-        s.engine
-            .store
-            .contract_services(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(s.engine.contract_services(caller.tenant_id()).await?))
 }
 
 /// Every terms change of every contract service, in the order made.
@@ -266,13 +236,7 @@ pub async fn list_terms(
     State(s): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<TermsChange>>> {
-    Ok(Json(
-        s.engine
-            .store
-            .terms_changes(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(s.engine.terms_changes(caller.tenant_id()).await?))
 }
 
 /// Enable or disable billing for a connected module, from a date.
@@ -297,11 +261,7 @@ pub async fn list_module_billing(
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<ModuleBillingChange>>> {
     Ok(Json(
-        s.engine
-            .store
-            .module_billing_changes(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
+        s.engine.module_billing_changes(caller.tenant_id()).await?,
     ))
 }
 
@@ -332,11 +292,7 @@ pub async fn list_org_mappings(
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<OrgMappingChange>>> {
     Ok(Json(
-        s.engine
-            .store
-            .org_mapping_changes(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
+        s.engine.org_mapping_changes(caller.tenant_id()).await?,
     ))
 }
 
@@ -362,11 +318,7 @@ pub async fn list_service_mappings(
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<ServiceMappingChange>>> {
     Ok(Json(
-        s.engine
-            .store
-            .service_mapping_changes(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
+        s.engine.service_mapping_changes(caller.tenant_id()).await?,
     ))
 }
 
@@ -384,14 +336,7 @@ pub async fn suggestions(
 ) -> ApiResult<Json<Vec<OrgSuggestion>>> {
     let day = match q.date {
         Some(d) => unitbill_engine::ingest::parse_date("date", &d)?,
-        None => tenant_today(
-            &s.engine,
-            &s.engine
-                .store
-                .tenant(caller.tenant_id())
-                .await
-                .map_err(EngineError::from)?,
-        )?,
+        None => tenant_today(&s.engine, &s.engine.tenant(caller.tenant_id()).await?)?,
     };
     Ok(Json(s.engine.suggestions(caller.tenant_id(), day).await?))
 }

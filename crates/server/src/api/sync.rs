@@ -41,12 +41,7 @@ pub async fn sync_now(
 ) -> ApiResult<Json<SyncReport>> {
     caller.require(Role::Billing)?;
     let input = body.map(|b| b.0).unwrap_or_default();
-    let tenant = s
-        .engine
-        .store
-        .tenant(caller.tenant_id())
-        .await
-        .map_err(EngineError::from)?;
+    let tenant = s.engine.tenant(caller.tenant_id()).await?;
     let through = match &input.through {
         Some(d) => parse_date("through", d)?,
         None => tenant_today(&s.engine, &tenant)?
@@ -55,10 +50,8 @@ pub async fn sync_now(
     };
     if let Some(from) = &input.from {
         s.engine
-            .store
-            .mark_resync_from(tenant.id, parse_date("from", from)?)
-            .await
-            .map_err(EngineError::from)?;
+            .resync_from(tenant.id, parse_date("from", from)?)
+            .await?;
     }
     Ok(Json(s.engine.sync_through(tenant.id, through).await?))
 }
@@ -83,10 +76,8 @@ pub async fn unit_history(
     let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
     Ok(Json(
         s.engine
-            .store
             .unit_history(caller.tenant_id(), q.contract_service_id, from, to)
-            .await
-            .map_err(EngineError::from)?,
+            .await?,
     ))
 }
 
@@ -104,10 +95,8 @@ pub async fn unit_sources(
     let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
     Ok(Json(
         s.engine
-            .store
             .unit_sources(caller.tenant_id(), cs, from, to)
-            .await
-            .map_err(EngineError::from)?,
+            .await?,
     ))
 }
 
@@ -122,10 +111,8 @@ pub async fn activity(
     let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
     Ok(Json(
         s.engine
-            .store
             .activity(caller.tenant_id(), from, to, q.failed_only)
-            .await
-            .map_err(EngineError::from)?,
+            .await?,
     ))
 }
 

@@ -35,14 +35,7 @@ pub async fn tenant(
     State(state): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Tenant>> {
-    Ok(Json(
-        state
-            .engine
-            .store
-            .tenant(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(state.engine.tenant(caller.tenant_id()).await?))
 }
 
 /// Change the tenant's settings (time zone, sync hour, lookback, retention, number formats).
@@ -79,11 +72,7 @@ pub async fn modules(
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<ModuleView>>> {
     let engine = &state.engine;
-    let connected = engine
-        .store
-        .connected_modules(caller.tenant_id())
-        .await
-        .map_err(EngineError::from)?;
+    let connected = engine.connected_modules(caller.tenant_id()).await?;
     let mut out: Vec<ModuleView> = engine
         .catalog
         .modules()
@@ -154,10 +143,8 @@ pub async fn orgs(
     Ok(Json(
         state
             .engine
-            .store
             .module_orgs(caller.tenant_id(), q.module.as_deref())
-            .await
-            .map_err(EngineError::from)?,
+            .await?,
     ))
 }
 
@@ -217,14 +204,7 @@ pub async fn module_keys(
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<unitbill_store::ModuleKey>>> {
     caller.require(Role::Admin)?;
-    Ok(Json(
-        state
-            .engine
-            .store
-            .module_keys(caller.tenant_id())
-            .await
-            .map_err(EngineError::from)?,
-    ))
+    Ok(Json(state.engine.module_keys(caller.tenant_id()).await?))
 }
 
 /// Revoke a module key: the module can no longer push usage with it.
@@ -237,14 +217,8 @@ pub async fn revoke_module_key(
     caller.require(Role::Admin)?;
     state
         .engine
-        .store
-        .revoke_module_key(
-            caller.tenant_id(),
-            id,
-            &state.engine.clock.now().to_string(),
-        )
-        .await
-        .map_err(EngineError::from)?;
+        .revoke_module_key(caller.tenant_id(), id)
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -258,13 +232,7 @@ pub async fn revoke_api_token(
     caller.require(Role::Admin)?;
     state
         .engine
-        .store
-        .revoke_api_token(
-            caller.tenant_id(),
-            id,
-            &state.engine.clock.now().to_string(),
-        )
-        .await
-        .map_err(EngineError::from)?;
+        .revoke_api_token(caller.tenant_id(), id)
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -189,10 +189,8 @@ pub async fn get_snapshot(
         .module_definition(caller.0.tenant_id, &module)
         .await?;
     let orgs = engine
-        .store
         .module_orgs(caller.0.tenant_id, Some(&module))
-        .await
-        .map_err(unitbill_engine::EngineError::from)?;
+        .await?;
     let names: BTreeMap<&str, (&str, Option<&str>)> = orgs
         .iter()
         .map(|o| (o.org_id.as_str(), (o.name.as_str(), o.parent_id.as_deref())))
@@ -252,9 +250,7 @@ pub async fn revisions(
     let date = unitbill_engine::ingest::parse_date("date", &date)?;
     let rows = state
         .engine
-        .store
         .usage_revisions(caller.tenant_id(), &module, date)
-        .await
-        .map_err(unitbill_engine::EngineError::from)?;
+        .await?;
     Ok(Json(rows))
 }

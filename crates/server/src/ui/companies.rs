@@ -64,8 +64,8 @@ fn tax_text(c: &CompanyRecord) -> String {
 pub(crate) async fn list(ctx: Ctx) -> UiResult {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
-    let companies = engine.store.companies(t).await?;
-    let contracts = engine.store.contracts(t).await?;
+    let companies = engine.companies(t).await?;
+    let contracts = engine.contracts(t).await?;
     let setup = engine.load_setup(t).await?;
     let names: BTreeMap<i64, String> = companies.iter().map(|c| (c.id, c.name.clone())).collect();
     let mut orgs_per: BTreeMap<i64, usize> = BTreeMap::new();
@@ -161,8 +161,8 @@ impl CompanyFormPage {
 
 async fn form_page(ctx: &Ctx, company: Option<&CompanyRecord>) -> UiResult<CompanyFormPage> {
     let engine = ctx.engine();
-    let rates = engine.store.tax_rates(ctx.tenant_id()).await?;
-    let companies = engine.store.companies(ctx.tenant_id()).await?;
+    let rates = engine.tax_rates(ctx.tenant_id()).await?;
+    let companies = engine.companies(ctx.tenant_id()).await?;
     let id = company.map_or(0, |c| c.id);
     let mut parents: Vec<ParentOption> = companies
         .iter()
@@ -206,7 +206,6 @@ async fn form_page(ctx: &Ctx, company: Option<&CompanyRecord>) -> UiResult<Compa
 
 async fn company(ctx: &Ctx, id: i64) -> UiResult<CompanyRecord> {
     ctx.engine()
-        .store
         .companies(ctx.tenant_id())
         .await?
         .into_iter()
@@ -373,7 +372,6 @@ pub(crate) async fn history_points(
 ) -> UiResult<Vec<DayPoint>> {
     let rows = ctx
         .engine()
-        .store
         .unit_history(ctx.tenant_id(), Some(cs_id), from, to)
         .await?;
     let by_day: BTreeMap<Date, (rust_decimal::Decimal, bool)> =
@@ -444,12 +442,11 @@ async fn company_page(ctx: &Ctx, id: i64, failed_only: bool, page: usize) -> UiR
     let engine = ctx.engine();
     let t = ctx.tenant_id();
     let c = company(ctx, id).await?;
-    let companies = engine.store.companies(t).await?;
+    let companies = engine.companies(t).await?;
     let setup = engine.load_setup(t).await?;
-    let contract_services = engine.store.contract_services(t).await?;
-    let connected = engine.store.connected_modules(t).await?;
+    let contract_services = engine.contract_services(t).await?;
+    let connected = engine.connected_modules(t).await?;
     let mut contracts: Vec<ContractRow> = engine
-        .store
         .contracts(t)
         .await?
         .into_iter()
@@ -469,7 +466,7 @@ async fn company_page(ctx: &Ctx, id: i64, failed_only: bool, page: usize) -> UiR
         })
         .collect();
     contracts.sort_by(|a, b| b.start.cmp(&a.start));
-    let orgs = engine.store.module_orgs(t, None).await?;
+    let orgs = engine.module_orgs(t, None).await?;
     let mut modules: Vec<MappedModule> = Vec::new();
     for m in &connected {
         let mapped: Vec<MappedOrg> = orgs
@@ -506,7 +503,7 @@ async fn company_page(ctx: &Ctx, id: i64, failed_only: bool, page: usize) -> UiR
     // Unit history: the last 90 days through yesterday.
     let to = ctx.today.yesterday().unwrap_or(ctx.today);
     let from = to.checked_sub((HISTORY_DAYS - 1).days()).unwrap_or(to);
-    let synced = engine.store.sync_state(t).await?.synced_through;
+    let synced = engine.sync_state(t).await?.synced_through;
     let mut histories = Vec::new();
     let mut company_cs: Vec<&unitbill_domain::setup::ContractService> = setup
         .contract_services
@@ -562,7 +559,6 @@ async fn company_page(ctx: &Ctx, id: i64, failed_only: bool, page: usize) -> UiR
     while window_end >= from && records.len() < wanted {
         let window_start = window_end.checked_sub(14.days()).unwrap_or(from).max(from);
         let mut chunk: Vec<unitbill_store::ActivityRecord> = engine
-            .store
             .activity(t, window_start, window_end, failed_only)
             .await?
             .into_iter()

@@ -134,7 +134,6 @@ async fn contract_page(ctx: &Ctx, id: i64) -> UiResult<ContractPage> {
     let t = ctx.tenant_id();
     let setup = engine.load_setup(t).await?;
     let contract = engine
-        .store
         .contracts(t)
         .await?
         .into_iter()
@@ -145,7 +144,7 @@ async fn contract_page(ctx: &Ctx, id: i64) -> UiResult<ContractPage> {
         .get(&contract.company_id)
         .map(|c| c.name.clone())
         .unwrap_or_default();
-    let catalog_services = engine.store.services(t).await?;
+    let catalog_services = engine.services(t).await?;
     let day = ctx.view_day;
     // Which (module, billing type) map to each contract service of this contract.
     let mut mapped_to: Vec<(i64, String)> = Vec::new();
@@ -200,7 +199,7 @@ async fn contract_page(ctx: &Ctx, id: i64) -> UiResult<ContractPage> {
         })
         .collect();
     // Sections: modules with orgs mapped to the company, and modules this contract maps.
-    let orgs = engine.store.module_orgs(t, None).await?;
+    let orgs = engine.module_orgs(t, None).await?;
     let mut modules: BTreeSet<String> = orgs
         .iter()
         .filter(|o| {

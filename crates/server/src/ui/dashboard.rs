@@ -49,19 +49,8 @@ pub(crate) struct Snapshot {
 
 /// The last day each module sent a snapshot for, and whether it was complete.
 pub(crate) async fn last_snapshots(ctx: &Ctx) -> UiResult<BTreeMap<String, (Date, bool)>> {
-    let store = &ctx.engine().store;
-    let mut out = BTreeMap::new();
-    let Some(first) = store.first_usage_day(ctx.tenant_id()).await? else {
-        return Ok(out);
-    };
     let to = ctx.today.tomorrow().unwrap_or(ctx.today);
-    for s in store.snapshot_days(ctx.tenant_id(), first, to).await? {
-        let e = out.entry(s.module_code).or_insert((s.day, s.complete));
-        if s.day >= e.0 {
-            *e = (s.day, s.complete);
-        }
-    }
-    Ok(out)
+    Ok(ctx.engine().last_snapshots(ctx.tenant_id(), to).await?)
 }
 
 fn snapshot_view(ctx: &Ctx, day: Date, complete: bool) -> Snapshot {
@@ -87,7 +76,7 @@ pub(crate) async fn module_rows(
     orgs: &[ModuleOrg],
 ) -> UiResult<Vec<ModuleRow>> {
     let engine = ctx.engine();
-    let connected = engine.store.connected_modules(ctx.tenant_id()).await?;
+    let connected = engine.connected_modules(ctx.tenant_id()).await?;
     let snapshots = last_snapshots(ctx).await?;
     let mut rows = Vec::new();
     let mut defs: Vec<(String, String, bool, Vec<String>)> = engine
@@ -175,7 +164,7 @@ pub(crate) struct SyncView {
 }
 
 pub(crate) async fn sync_view(ctx: &Ctx) -> UiResult<SyncView> {
-    let state = ctx.engine().store.sync_state(ctx.tenant_id()).await?;
+    let state = ctx.engine().sync_state(ctx.tenant_id()).await?;
     let yesterday = ctx.today.yesterday().unwrap_or(ctx.today);
     Ok(SyncView {
         through: state
@@ -329,7 +318,6 @@ async fn units_view(ctx: &Ctx, synced: Option<Date>) -> UiResult<UnitsView> {
     if synced.is_some() && end >= last.first_day() {
         for row in ctx
             .engine()
-            .store
             .unit_history(ctx.tenant_id(), None, last.first_day(), end)
             .await?
         {
@@ -406,11 +394,7 @@ async fn revenue_view(ctx: &Ctx) -> UiResult<RevenueView> {
     let mut posted: BTreeMap<Period, Decimal> = BTreeMap::new();
     let mut drafts: BTreeMap<Period, Decimal> = BTreeMap::new();
     let mut other = 0;
-    let docs = ctx
-        .engine()
-        .store
-        .documents(ctx.tenant_id(), None, None)
-        .await?;
+    let docs = ctx.engine().documents(ctx.tenant_id(), None, None).await?;
     for d in &docs {
         let Ok(p) = Period::parse(&d.period) else {
             continue;
@@ -524,7 +508,7 @@ async fn dashboard_page(ctx: &Ctx) -> UiResult<DashboardPage> {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
     let setup = engine.load_setup(t).await?;
-    let orgs = engine.store.module_orgs(t, None).await?;
+    let orgs = engine.module_orgs(t, None).await?;
     let suggestions = engine.suggestions(t, ctx.view_day).await?;
     let rows = module_rows(ctx, &setup, &orgs).await?;
     let (mut mapped, mut unmapped, mut ignored) = (0, 0, 0);
@@ -577,7 +561,7 @@ async fn dashboard_page(ctx: &Ctx) -> UiResult<DashboardPage> {
         connected_rows.into_iter().partition(|r| r.billing_enabled);
     modules.extend(off);
     let sync = sync_view(ctx).await?;
-    let synced = engine.store.sync_state(t).await?.synced_through;
+    let synced = engine.sync_state(t).await?.synced_through;
     Ok(DashboardPage {
         layout: ctx.layout("Dashboard", "dashboard"),
         companies: setup.companies.len(),

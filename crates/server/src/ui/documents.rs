@@ -119,15 +119,14 @@ fn doc_title(d: &DocumentRecord) -> String {
 async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
-    let d = engine.store.document(t, id).await?;
+    let d = engine.document(t, id).await?;
     let company = engine
-        .store
         .companies(t)
         .await?
         .into_iter()
         .find(|c| c.id == d.company_id);
     let cur = d.currency.clone();
-    let headers = engine.store.documents(t, None, Some(d.company_id)).await?;
+    let headers = engine.documents(t, None, Some(d.company_id)).await?;
     let voids = d.voids_document_id.map(|v| DocLink {
         id: v,
         label: headers
@@ -145,7 +144,6 @@ async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
         })
         .collect();
     let payments: Vec<unitbill_store::PaymentRecord> = engine
-        .store
         .payments(t, Some(d.company_id))
         .await?
         .into_iter()
@@ -153,7 +151,6 @@ async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
         .collect();
     let paid: Decimal = payments.iter().map(|p| p.applied).sum();
     let credited: Decimal = engine
-        .store
         .credit_applications(t, Some(d.company_id))
         .await?
         .iter()
@@ -352,7 +349,7 @@ pub(crate) async fn pay(
         .await
     {
         Ok(p) => {
-            let doc = ctx.engine().store.document(ctx.tenant_id(), id).await?;
+            let doc = ctx.engine().document(ctx.tenant_id(), id).await?;
             let extra = p.amount - p.applied;
             ctx.done(
                 &doc_url(id),
@@ -389,7 +386,7 @@ pub(crate) async fn apply_credit(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
     ctx.require(Role::Billing)?;
     match ctx.engine().apply_credit(ctx.tenant_id(), id, None).await {
         Ok(applied) => {
-            let doc = ctx.engine().store.document(ctx.tenant_id(), id).await?;
+            let doc = ctx.engine().document(ctx.tenant_id(), id).await?;
             ctx.done(
                 &doc_url(id),
                 &format!(
@@ -452,7 +449,7 @@ pub(crate) async fn goodwill(
 ) -> UiResult {
     ctx.require(Role::Billing)?;
     let form = FormData(form);
-    let doc = ctx.engine().store.document(ctx.tenant_id(), id).await?;
+    let doc = ctx.engine().document(ctx.tenant_id(), id).await?;
     let line = GoodwillLine {
         description: form.text("description"),
         amount: form.text("amount"),
@@ -562,7 +559,7 @@ pub(crate) async fn explain(
 ) -> UiResult {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
-    let doc = engine.store.document(t, id).await?;
+    let doc = engine.document(t, id).await?;
     let line = doc
         .lines
         .iter()
@@ -580,7 +577,6 @@ pub(crate) async fn explain(
         .unwrap_or_default();
     let names = module_names(&ctx).await?;
     let org_names: BTreeMap<(String, String), String> = engine
-        .store
         .module_orgs(t, None)
         .await?
         .into_iter()

@@ -157,7 +157,7 @@ async fn default_period(ctx: &Ctx) -> UiResult<Period> {
 async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
-    let runs = engine.store.invoice_runs(t).await?;
+    let runs = engine.invoice_runs(t).await?;
     let open = engine.open_period(t).await?;
     let this = Period::of(ctx.today);
     let mut values: Vec<Period> = (-12..=1).map(|k| this.add_months(k)).collect();
@@ -184,12 +184,9 @@ async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
             selected: *p == period,
         })
         .collect();
-    let companies = engine.store.companies(t).await?;
+    let companies = engine.companies(t).await?;
     let names: BTreeMap<i64, String> = companies.iter().map(|c| (c.id, c.name.clone())).collect();
-    let mut docs = engine
-        .store
-        .period_documents(t, &period.to_string())
-        .await?;
+    let mut docs = engine.period_documents(t, &period.to_string()).await?;
     docs.sort_by(|a, b| {
         names
             .get(&a.company_id)
@@ -199,7 +196,6 @@ async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
     });
     let mut previous: BTreeMap<i64, Decimal> = BTreeMap::new();
     for d in engine
-        .store
         .documents(t, Some(&period.prev().to_string()), None)
         .await?
     {
@@ -294,7 +290,6 @@ async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
         .collect();
     company_options.sort_by_key(|c| c.name.to_lowercase());
     let one_offs = engine
-        .store
         .one_offs(t, &period.to_string())
         .await?
         .into_iter()
@@ -316,7 +311,6 @@ async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
         open_period: open.map(period_label).unwrap_or_default(),
         // Read again: the run just made may have set it.
         billing_start: engine
-            .store
             .tenant(t)
             .await?
             .billing_start
@@ -538,7 +532,7 @@ struct AgingPage {
 pub(crate) async fn aging(ctx: Ctx) -> UiResult {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
-    let companies = engine.store.companies(t).await?;
+    let companies = engine.companies(t).await?;
     let report = engine.aging(t, Some(ctx.today)).await?;
     let mut rows = Vec::new();
     let mut sums: BTreeMap<String, [Decimal; 7]> = BTreeMap::new();

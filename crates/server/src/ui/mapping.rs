@@ -93,9 +93,9 @@ async fn by_company_page(ctx: &Ctx) -> UiResult<ByCompanyPage> {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
     let setup = engine.load_setup(t).await?;
-    let connected = engine.store.connected_modules(t).await?;
+    let connected = engine.connected_modules(t).await?;
     let names = module_names(ctx, &connected);
-    let orgs = engine.store.module_orgs(t, None).await?;
+    let orgs = engine.module_orgs(t, None).await?;
     let suggestions = engine.suggestions(t, ctx.view_day).await?;
     let columns: Vec<Column> = connected
         .iter()
@@ -240,7 +240,6 @@ pub(crate) async fn accept_row(ctx: Ctx, Form(form): Form<Vec<(String, String)>>
         Ok(n) => {
             let name = ctx
                 .engine()
-                .store
                 .companies(ctx.tenant_id())
                 .await?
                 .into_iter()
@@ -471,8 +470,8 @@ async fn by_org_page(ctx: &Ctx, q: &OrgsQuery) -> UiResult<ByOrgPage> {
     let engine = ctx.engine();
     let t = ctx.tenant_id();
     let setup = engine.load_setup(t).await?;
-    let connected = engine.store.connected_modules(t).await?;
-    let orgs = engine.store.module_orgs(t, None).await?;
+    let connected = engine.connected_modules(t).await?;
+    let orgs = engine.module_orgs(t, None).await?;
     let module = q
         .module
         .clone()
@@ -596,7 +595,6 @@ pub(crate) async fn map_org(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -
         Ok(changes) => {
             let name = ctx
                 .engine()
-                .store
                 .module_orgs(ctx.tenant_id(), Some(&module))
                 .await?
                 .into_iter()
@@ -607,7 +605,6 @@ pub(crate) async fn map_org(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -
                 ("mapped", Some(c)) => {
                     let company = ctx
                         .engine()
-                        .store
                         .companies(ctx.tenant_id())
                         .await?
                         .into_iter()

@@ -159,12 +159,6 @@ impl From<EngineError> for UiError {
     }
 }
 
-impl From<unitbill_store::StoreError> for UiError {
-    fn from(e: unitbill_store::StoreError) -> Self {
-        Self::Engine(e.into())
-    }
-}
-
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -310,9 +304,9 @@ impl FromRequestParts<AppState> for Ctx {
 impl Ctx {
     async fn load(state: &AppState, session: Session, parts: &Parts) -> UiResult<Self> {
         let engine = &state.engine;
-        let tenant = match engine.store.tenant(session.tenant_id).await {
+        let tenant = match engine.tenant(session.tenant_id).await {
             Ok(t) => t,
-            Err(unitbill_store::StoreError::NotFound(_)) => {
+            Err(EngineError::NotFound(_)) => {
                 return Err(UiError::Engine(EngineError::Unauthorized));
             }
             Err(e) => return Err(e.into()),
@@ -592,12 +586,7 @@ pub(crate) async fn module_names(ctx: &Ctx) -> UiResult<BTreeMap<String, String>
         .modules()
         .map(|m| (m.code.to_string(), m.name.clone()))
         .collect();
-    for c in ctx
-        .engine()
-        .store
-        .connected_modules(ctx.tenant_id())
-        .await?
-    {
+    for c in ctx.engine().connected_modules(ctx.tenant_id()).await? {
         names.insert(c.module_code, c.name);
     }
     Ok(names)

@@ -43,7 +43,7 @@ impl ModulesPage {
 async fn modules_page(ctx: &Ctx) -> UiResult<ModulesPage> {
     let engine = ctx.engine();
     let setup = engine.load_setup(ctx.tenant_id()).await?;
-    let orgs = engine.store.module_orgs(ctx.tenant_id(), None).await?;
+    let orgs = engine.module_orgs(ctx.tenant_id(), None).await?;
     let (connected, available) = module_rows(ctx, &setup, &orgs)
         .await?
         .into_iter()
@@ -131,7 +131,6 @@ pub(crate) async fn connect(ctx: Ctx, headers: HeaderMap, Path(code): Path<Strin
     ctx.require(Role::Admin)?;
     let was_connected = ctx
         .engine()
-        .store
         .connected_modules(ctx.tenant_id())
         .await?
         .iter()
@@ -234,7 +233,6 @@ pub(crate) async fn new_key(ctx: Ctx, headers: HeaderMap, Path(code): Path<Strin
     ctx.require(Role::Admin)?;
     if !ctx
         .engine()
-        .store
         .connected_modules(ctx.tenant_id())
         .await?
         .iter()

@@ -32,7 +32,6 @@ struct ServicesPage {
 async fn services_page(ctx: &Ctx) -> UiResult<ServicesPage> {
     let mut rows: Vec<ServiceRow> = ctx
         .engine()
-        .store
         .services(ctx.tenant_id())
         .await?
         .into_iter()

@@ -71,9 +71,8 @@ struct SettingsPage {
 async fn settings_page(ctx: &Ctx) -> UiResult<SettingsPage> {
     let engine = ctx.engine();
     let t = &ctx.tenant;
-    let connected = engine.store.connected_modules(t.id).await?;
+    let connected = engine.connected_modules(t.id).await?;
     let mut keys: Vec<KeyRow> = engine
-        .store
         .module_keys(t.id)
         .await?
         .into_iter()
@@ -113,7 +112,6 @@ async fn settings_page(ctx: &Ctx) -> UiResult<SettingsPage> {
             .unwrap_or_else(|| "no limit".to_owned()),
         today: ctx.today.to_string(),
         rates: engine
-            .store
             .tax_rates(t.id)
             .await?
             .into_iter()

@@ -100,7 +100,7 @@ pub async fn run(engine: Engine, args: SimulateArgs) -> Result<()> {
     let tenant = match &args.tenant {
         Some(t) => Some(engine.find_tenant(t).await?),
         None => match args.keys.first().and_then(|(_, k)| key_tenant(k)) {
-            Some(id) => engine.store.tenant(id).await.ok(),
+            Some(id) => engine.tenant(id).await.ok(),
             None => None,
         },
     };
