@@ -13,6 +13,7 @@
 pub mod billing;
 pub mod catalog;
 pub mod invoice;
+pub mod ledger;
 pub mod matching;
 pub mod money;
 pub mod numbering;

@@ -184,6 +184,22 @@ impl ContractDays {
         })
     }
 
+    /// The first day whose billing changes when the contract's days go from `self` to
+    /// `other` (the days from there on must be recomputed); `None` when they are the same.
+    /// Moving the start changes the days from the earlier start; moving or removing the end
+    /// changes the days after the earlier end.
+    pub fn first_changed_day(&self, other: &ContractDays) -> Option<Date> {
+        if self.start != other.start {
+            return Some(self.start.min(other.start));
+        }
+        match (self.end, other.end) {
+            (a, b) if a == b => None,
+            (Some(a), Some(b)) => a.min(b).tomorrow().ok(),
+            (Some(e), None) | (None, Some(e)) => e.tomorrow().ok(),
+            (None, None) => None,
+        }
+    }
+
     /// The daily units of `period` with the days outside the contract read as 0, whatever
     /// the slice says. Days missing from a short slice read as 0 too.
     fn units_inside<'a>(
@@ -279,6 +295,31 @@ pub fn advance_due_quantity(v: Decimal, period: Period, contract: &ContractDays)
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn contract_date_changes_name_the_first_day_they_change() {
+        use jiff::civil::date;
+        let days = |start, end| ContractDays { start, end };
+        let a = days(date(2026, 1, 1), Some(date(2026, 3, 15)));
+        assert_eq!(a.first_changed_day(&a), None);
+        assert_eq!(
+            a.first_changed_day(&days(date(2026, 1, 1), None)),
+            Some(date(2026, 3, 16))
+        );
+        assert_eq!(
+            a.first_changed_day(&days(date(2026, 1, 1), Some(date(2026, 2, 10)))),
+            Some(date(2026, 2, 11))
+        );
+        assert_eq!(
+            a.first_changed_day(&days(date(2025, 12, 1), Some(date(2026, 3, 15)))),
+            Some(date(2025, 12, 1))
+        );
+        assert_eq!(
+            a.first_changed_day(&days(date(2026, 2, 1), None)),
+            Some(date(2026, 1, 1))
+        );
+    }
+
     use super::*;
     use jiff::civil::date;
     use proptest::prelude::*;

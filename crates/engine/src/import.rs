@@ -10,7 +10,7 @@ use serde::Serialize;
 use unitbill_domain::money::Currency;
 use unitbill_domain::setup::CompanyStatus;
 use unitbill_domain::usage::FieldError;
-use unitbill_store::CompanyRecord;
+use unitbill_store::{CompanyImport, CompanyRecord};
 
 use crate::{Engine, EngineError, EngineResult};
 
@@ -280,22 +280,18 @@ impl Engine {
         if !dry_run && errors == 0 {
             // Parents first, so children can name them.
             plans.sort_by_key(|(_, _, parent)| parent.is_some());
-            let now = self.now_text();
-            let mut ids: HashMap<String, i64> = existing
+            let rows: Vec<CompanyImport> = plans
                 .iter()
-                .map(|c| (c.name.to_lowercase(), c.id))
+                .filter(|(row, _, _)| row.action != "unchanged")
+                .map(|(_, c, parent)| CompanyImport {
+                    company: c.clone(),
+                    bill_to_name: parent.clone(),
+                })
                 .collect();
-            for (row, c, parent) in &plans {
-                if row.action == "unchanged" {
-                    continue;
-                }
-                let mut c = c.clone();
-                if let Some(p) = parent {
-                    c.bill_to_id = ids.get(&p.to_lowercase()).copied();
-                }
-                let saved = self.store.save_company(tenant_id, &c, &now).await?;
-                ids.insert(saved.name.to_lowercase(), saved.id);
-            }
+            // All rows or none: one transaction.
+            self.store
+                .import_companies(tenant_id, &rows, &self.now_text())
+                .await?;
             plans.sort_by_key(|(r, _, _)| r.line);
             report.applied = true;
         }

@@ -94,9 +94,6 @@ impl Engine {
                 now: &now,
             })
             .await?;
-        if outcome.changed {
-            self.mark_resync_from(tenant.id, Some(date)).await?;
-        }
         tracing::info!(
             tenant = tenant.slug,
             module = module_code,

@@ -151,8 +151,6 @@ impl Engine {
         self.store
             .add_org_mapping_changes(tenant_id, &changes)
             .await?;
-        self.mark_resync_from(tenant_id, changes.iter().map(|c| c.effective_from).min())
-            .await?;
         Ok(changes)
     }
 
@@ -233,7 +231,6 @@ impl Engine {
         self.store
             .add_service_mapping_change(tenant_id, &change)
             .await?;
-        self.mark_resync_from(tenant_id, Some(from)).await?;
         Ok(change)
     }
 
@@ -268,8 +265,6 @@ impl Engine {
         };
         self.store
             .add_module_billing_change(tenant_id, &change)
-            .await?;
-        self.mark_resync_from(tenant_id, Some(change.effective_from))
             .await?;
         Ok(change)
     }

@@ -53,16 +53,4 @@ impl Engine {
             .iter()
             .any(|(l, _, _)| l.contract_id == Some(contract_id)))
     }
-
-    /// Records that units from `from` on must be recomputed by the next sync.
-    pub(crate) async fn mark_resync_from(
-        &self,
-        tenant_id: i64,
-        from: Option<Date>,
-    ) -> EngineResult<()> {
-        if let Some(from) = from {
-            self.store.mark_resync_from(tenant_id, from).await?;
-        }
-        Ok(())
-    }
 }

@@ -451,8 +451,6 @@ impl Engine {
             .store
             .add_contract_service(tenant_id, &cs, &change)
             .await?;
-        // A new fixed service has units from its first day: recompute from there.
-        self.mark_resync_from(tenant_id, Some(from)).await?;
         Ok(added)
     }
 
@@ -483,8 +481,6 @@ impl Engine {
         let (from, terms) = self
             .terms_from_input(tenant_id, contract.timing, base, input)
             .await?;
-        // Units of a fixed service come from its terms: the days from the change on are recomputed.
-        self.mark_resync_from(tenant_id, Some(from)).await?;
         self.store
             .add_terms_change(
                 tenant_id,

@@ -144,6 +144,14 @@ pub trait SetupStore: Send + Sync {
         now: &str,
     ) -> StoreResult<CompanyRecord>;
     async fn companies(&self, tenant_id: i64) -> StoreResult<Vec<CompanyRecord>>;
+    /// Saves imported companies, in order and all or none, in one transaction; a bill-to
+    /// parent named by a row is one that exists or an earlier row of the same import.
+    async fn import_companies(
+        &self,
+        tenant_id: i64,
+        rows: &[CompanyImport],
+        now: &str,
+    ) -> StoreResult<Vec<CompanyRecord>>;
     async fn create_service(
         &self,
         tenant_id: i64,
@@ -208,6 +216,13 @@ pub trait SyncStore: Send + Sync {
         expires_at: &str,
     ) -> StoreResult<bool>;
     async fn release_sync_lease(&self, tenant_id: i64, holder: &str) -> StoreResult<()>;
+    /// Extends a lease its holder still has; false if it was lost (expired and taken).
+    async fn renew_sync_lease(
+        &self,
+        tenant_id: i64,
+        holder: &str,
+        expires_at: &str,
+    ) -> StoreResult<bool>;
     /// The earliest day any module reported, if any.
     async fn first_usage_day(&self, tenant_id: i64) -> StoreResult<Option<Date>>;
     /// Snapshot headers of every module for days in [from, to].
@@ -230,12 +245,13 @@ pub trait SyncStore: Send + Sync {
         from: Date,
         to: Date,
     ) -> StoreResult<Vec<DatedUsage>>;
-    /// Replaces what is stored for each day and advances the sync state, in one transaction.
+    /// Replaces what is stored for each day of one batch and advances the sync state (see
+    /// [`SyncState::after_batch`]), in one transaction.
     async fn write_synced_days(
         &self,
         tenant_id: i64,
         days: &[SyncedDay],
-        synced_through: Date,
+        batch: SyncBatch,
     ) -> StoreResult<()>;
     async fn unit_history(
         &self,
@@ -277,23 +293,17 @@ pub trait SyncStore: Send + Sync {
 pub trait InvoiceStore: Send + Sync {
     /// Periods that have had a run, ascending.
     async fn invoice_runs(&self, tenant_id: i64) -> StoreResult<Vec<String>>;
-    /// Replaces the drafts of a period with new ones (and records the run), in one
-    /// transaction. Posted, paid and void documents are never touched.
-    /// Adds drafts to a period's run (a later batch of the same run), in one transaction.
-    async fn add_drafts(
-        &self,
-        tenant_id: i64,
-        period: &str,
-        drafts: &[DocumentRecord],
-        now: &str,
-    ) -> StoreResult<Vec<i64>>;
+    /// Replaces the drafts of a period with new ones and records the run, in one
+    /// transaction. Posted, paid and void documents are never touched, and a company that
+    /// has a posted or voided invoice or a run credit note for the period (read inside the
+    /// transaction) gets no new draft.
     async fn replace_drafts(
         &self,
         tenant_id: i64,
         period: &str,
         drafts: &[DocumentRecord],
         now: &str,
-    ) -> StoreResult<Vec<i64>>;
+    ) -> StoreResult<RunWrite>;
     /// Document headers (no lines), newest first; filters are optional.
     async fn documents(
         &self,
@@ -319,14 +329,16 @@ pub trait InvoiceStore: Send + Sync {
         from: &str,
         to: &str,
     ) -> StoreResult<Vec<(DocumentLineRecord, String, Option<String>)>>;
-    /// Posts a draft: takes the next number of its kind from the tenant's gapless sequence and
-    /// formats it, in the same transaction (concurrent posts get consecutive numbers).
-    async fn post_document(
+    /// Posts drafts, all or none, in one transaction: each takes the next number of its kind
+    /// from the tenant's gapless sequence. A document that is not a draft (or does not exist)
+    /// refuses the whole list; the database refuses a second posted invoice for a company and
+    /// period.
+    async fn post_documents(
         &self,
         tenant_id: i64,
-        id: i64,
+        ids: &[i64],
         now: &str,
-    ) -> StoreResult<DocumentRecord>;
+    ) -> StoreResult<Vec<DocumentRecord>>;
     /// Inserts a credit note and posts it at once; a void also marks its invoice void.
     async fn insert_posted_credit_note(
         &self,
@@ -334,7 +346,6 @@ pub trait InvoiceStore: Send + Sync {
         note: &DocumentRecord,
         now: &str,
     ) -> StoreResult<DocumentRecord>;
-    async fn set_document_status(&self, tenant_id: i64, id: i64, status: &str) -> StoreResult<()>;
     async fn add_one_off(
         &self,
         tenant_id: i64,
@@ -342,23 +353,29 @@ pub trait InvoiceStore: Send + Sync {
         now: &str,
     ) -> StoreResult<OneOffRecord>;
     async fn one_offs(&self, tenant_id: i64, period: &str) -> StoreResult<Vec<OneOffRecord>>;
-    async fn add_payment(
+    /// Records a payment against a posted invoice in one transaction: reads what is open
+    /// with the invoice locked, applies at most that (nothing on a voided invoice; the rest is
+    /// credit balance) and sets the paid status.
+    async fn record_payment(
         &self,
         tenant_id: i64,
-        payment: &PaymentRecord,
+        payment: &NewPayment,
         now: &str,
     ) -> StoreResult<PaymentRecord>;
+    /// Applies the company's credit balance to a posted invoice (all that fits, or at most
+    /// `wanted`) in one transaction; returns the amount applied.
+    async fn apply_credit(
+        &self,
+        tenant_id: i64,
+        document_id: i64,
+        wanted: Option<rust_decimal::Decimal>,
+        now: &str,
+    ) -> StoreResult<rust_decimal::Decimal>;
     async fn payments(
         &self,
         tenant_id: i64,
         company_id: Option<i64>,
     ) -> StoreResult<Vec<PaymentRecord>>;
-    async fn add_credit_application(
-        &self,
-        tenant_id: i64,
-        application: &CreditApplication,
-        now: &str,
-    ) -> StoreResult<()>;
     async fn credit_applications(
         &self,
         tenant_id: i64,

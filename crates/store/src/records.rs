@@ -238,6 +238,133 @@ pub struct SyncState {
     pub synced_through: Option<jiff::civil::Date>,
     /// Data or mappings changed for days from here on: they are recomputed by the next sync.
     pub resync_from: Option<jiff::civil::Date>,
+    /// Grows with every recompute mark: a sync that read its inputs at one value knows, when
+    /// it writes, whether a change arrived in between.
+    pub mark_seq: i64,
+}
+
+/// One batch of consecutive days a sync wrote, and the mark it read before reading inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncBatch {
+    pub from: jiff::civil::Date,
+    pub through: jiff::civil::Date,
+    pub seen_mark_seq: i64,
+}
+
+impl SyncState {
+    /// The state after `batch` was written. `synced_through` only grows. The recompute mark
+    /// moves past the batch only if the batch covered it (started at or before it) and no mark
+    /// arrived since the batch's inputs were read; it is cleared once it passes every day
+    /// already synced. A mark before the batch, or one made meanwhile, stays: nothing is lost.
+    pub fn after_batch(self, batch: &SyncBatch) -> SyncState {
+        let synced_through = Some(
+            self.synced_through
+                .map_or(batch.through, |t| t.max(batch.through)),
+        );
+        let resync_from = match self.resync_from {
+            Some(r)
+                if r >= batch.from
+                    && r <= batch.through
+                    && self.mark_seq == batch.seen_mark_seq =>
+            {
+                match (batch.through.tomorrow(), self.synced_through) {
+                    (Ok(next), Some(t)) if next <= t => Some(next),
+                    _ => None,
+                }
+            }
+            other => other,
+        };
+        SyncState {
+            synced_through,
+            resync_from,
+            mark_seq: self.mark_seq,
+        }
+    }
+
+    /// The first day a sync must compute: the earliest recompute mark or the day after the
+    /// last synced day, whichever is first (None: never synced).
+    pub fn first_pending_day(&self) -> Option<jiff::civil::Date> {
+        let next = self.synced_through.and_then(|t| t.tomorrow().ok());
+        match (self.resync_from, next) {
+            (Some(r), Some(n)) => Some(r.min(n)),
+            (r, n) => r.or(n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod sync_state_tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn state(
+        through: Option<jiff::civil::Date>,
+        resync: Option<jiff::civil::Date>,
+        seq: i64,
+    ) -> SyncState {
+        SyncState {
+            synced_through: through,
+            resync_from: resync,
+            mark_seq: seq,
+        }
+    }
+
+    #[test]
+    fn a_sync_of_an_earlier_month_keeps_the_later_marked_days() {
+        // Late February data after the nightly sync reached March 31: the run closing February
+        // syncs February only; March must stay marked.
+        let s = state(Some(date(2026, 3, 31)), Some(date(2026, 2, 1)), 4);
+        let after = s.after_batch(&SyncBatch {
+            from: date(2026, 2, 1),
+            through: date(2026, 2, 28),
+            seen_mark_seq: 4,
+        });
+        assert_eq!(after.resync_from, Some(date(2026, 3, 1)));
+        assert_eq!(after.synced_through, Some(date(2026, 3, 31)));
+        assert_eq!(after.first_pending_day(), Some(date(2026, 3, 1)));
+    }
+
+    #[test]
+    fn an_interrupted_sync_resumes_after_its_last_batch() {
+        let s = state(Some(date(2026, 6, 3)), Some(date(2026, 5, 1)), 1);
+        let after = s.after_batch(&SyncBatch {
+            from: date(2026, 5, 1),
+            through: date(2026, 5, 7),
+            seen_mark_seq: 1,
+        });
+        assert_eq!(after.first_pending_day(), Some(date(2026, 5, 8)));
+    }
+
+    #[test]
+    fn a_mark_made_while_the_batch_ran_is_kept() {
+        let s = state(Some(date(2026, 6, 3)), Some(date(2026, 5, 3)), 2);
+        let after = s.after_batch(&SyncBatch {
+            from: date(2026, 5, 1),
+            through: date(2026, 5, 7),
+            seen_mark_seq: 1,
+        });
+        assert_eq!(after.resync_from, Some(date(2026, 5, 3)));
+        let earlier = state(Some(date(2026, 6, 3)), Some(date(2026, 4, 20)), 1);
+        let after = earlier.after_batch(&SyncBatch {
+            from: date(2026, 5, 1),
+            through: date(2026, 5, 7),
+            seen_mark_seq: 1,
+        });
+        assert_eq!(after.resync_from, Some(date(2026, 4, 20)));
+    }
+
+    #[test]
+    fn the_mark_clears_once_it_passes_the_synced_days() {
+        let s = state(Some(date(2026, 6, 3)), Some(date(2026, 6, 1)), 1);
+        let after = s.after_batch(&SyncBatch {
+            from: date(2026, 6, 1),
+            through: date(2026, 6, 7),
+            seen_mark_seq: 1,
+        });
+        assert_eq!(after.resync_from, None);
+        assert_eq!(after.synced_through, Some(date(2026, 6, 7)));
+        assert_eq!(after.first_pending_day(), Some(date(2026, 6, 8)));
+    }
 }
 
 /// U(cs, d) as stored.
@@ -404,4 +531,30 @@ pub struct RecordedInsight {
     pub amount: Option<String>,
     pub company_id: Option<i64>,
     pub recorded_at: String,
+}
+
+/// What writing a run's drafts did: the new drafts, and the companies skipped because they
+/// already have a posted or voided invoice, or a run credit note, for the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunWrite {
+    pub draft_ids: Vec<i64>,
+    pub skipped_companies: Vec<i64>,
+}
+
+/// A payment to record against one invoice; how much of it the invoice absorbs is decided
+/// inside the store's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub document_id: i64,
+    pub amount: rust_decimal::Decimal,
+    pub paid_on: jiff::civil::Date,
+    pub method: String,
+    pub reference: String,
+}
+
+/// One company of a CSV import, with the name of its bill-to parent if it names one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyImport {
+    pub company: CompanyRecord,
+    pub bill_to_name: Option<String>,
 }

@@ -108,7 +108,8 @@ impl Engine {
     ) -> EngineResult<Vec<DocumentRecord>> {
         let tenant = self.store.tenant(tenant_id).await?;
         let today = tenant_today(self, &tenant)?;
-        let mut posted = Vec::new();
+        // Every document is checked before any is posted, and the list posts in one
+        // transaction: one that cannot be posted refuses them all.
         for id in ids {
             let doc = self.store.document(tenant_id, *id).await?;
             let period =
@@ -119,12 +120,17 @@ impl Engine {
                     period.next().first_day()
                 )));
             }
-            posted.push(
-                self.store
-                    .post_document(tenant_id, *id, &self.now_text())
-                    .await?,
-            );
+            if doc.status != "draft" {
+                return Err(EngineError::Conflict(format!(
+                    "document {id} is {}, not a draft",
+                    doc.status
+                )));
+            }
         }
+        let posted = self
+            .store
+            .post_documents(tenant_id, ids, &self.now_text())
+            .await?;
         Ok(posted)
     }
 

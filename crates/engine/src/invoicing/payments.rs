@@ -3,8 +3,9 @@
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use unitbill_domain::ledger;
 use unitbill_domain::money::parse_amount;
-use unitbill_store::{CreditApplication, DocumentRecord, PaymentRecord};
+use unitbill_store::{DocumentRecord, NewPayment, PaymentRecord};
 
 use crate::ingest::parse_date;
 use crate::tenants::tenant_today;
@@ -33,16 +34,6 @@ pub struct AgingRow {
     pub over_90: String,
     pub total: String,
     pub credit_balance: String,
-}
-
-fn paid_statuses(open: Decimal, total: Decimal) -> &'static str {
-    if open <= Decimal::ZERO {
-        "paid"
-    } else if open < total {
-        "partially_paid"
-    } else {
-        "posted"
-    }
 }
 
 impl Engine {
@@ -90,22 +81,15 @@ impl Engine {
             Some(d) => parse_date("paid_on", d)?,
             None => tenant_today(self, &self.store.tenant(tenant_id).await?)?,
         };
-        let open = if doc.status == "void" {
-            Decimal::ZERO
-        } else {
-            self.open_amount(tenant_id, &doc).await?.max(Decimal::ZERO)
-        };
-        let applied = amount.min(open);
+        // What is open, the part applied and the new status are decided in one transaction
+        // with the invoice locked: concurrent payments cannot both settle the same amount.
         let payment = self
             .store
-            .add_payment(
+            .record_payment(
                 tenant_id,
-                &PaymentRecord {
-                    id: 0,
-                    company_id: doc.company_id,
-                    document_id: Some(doc.id),
+                &NewPayment {
+                    document_id: doc.id,
                     amount,
-                    applied,
                     paid_on,
                     method: input.method.trim().to_owned(),
                     reference: input.reference.trim().to_owned(),
@@ -113,11 +97,6 @@ impl Engine {
                 &self.now_text(),
             )
             .await?;
-        if doc.status != "void" {
-            self.store
-                .set_document_status(tenant_id, doc.id, paid_statuses(open - applied, doc.total))
-                .await?;
-        }
         Ok(payment)
     }
 
@@ -133,19 +112,17 @@ impl Engine {
             .filter(|d| d.status == "void")
             .map(|d| d.id)
             .collect();
-        let payments: Decimal = self
+        let payments: Vec<ledger::PaymentEntry> = self
             .store
             .payments(tenant_id, Some(company_id))
             .await?
             .iter()
-            .map(|p| {
-                if p.document_id.is_some_and(|d| void.contains(&d)) {
-                    p.amount
-                } else {
-                    p.amount - p.applied
-                }
+            .map(|p| ledger::PaymentEntry {
+                amount: p.amount,
+                applied: p.applied,
+                on_voided_invoice: p.document_id.is_some_and(|d| void.contains(&d)),
             })
-            .sum();
+            .collect();
         let notes: Decimal = docs
             .iter()
             .filter(|d| {
@@ -162,7 +139,7 @@ impl Engine {
             .iter()
             .map(|a| a.amount)
             .sum();
-        Ok(payments + notes - applied)
+        Ok(ledger::credit_balance(&payments, notes, applied))
     }
 
     /// Applies credit balance to an invoice (all that fits, or `amount`).
@@ -178,33 +155,15 @@ impl Engine {
                 "credit is applied to posted invoices".into(),
             ));
         }
-        let balance = self.credit_balance(tenant_id, doc.company_id).await?;
-        let open = self.open_amount(tenant_id, &doc).await?;
         let wanted = match amount {
-            Some(a) => {
-                parse_amount(a.trim()).map_err(|e| EngineError::field("amount", e.to_string()))?
-            }
-            None => open,
+            Some(a) => Some(
+                parse_amount(a.trim()).map_err(|e| EngineError::field("amount", e.to_string()))?,
+            ),
+            None => None,
         };
-        let apply = wanted.min(balance).min(open);
-        if apply <= Decimal::ZERO {
-            return Err(EngineError::Conflict(format!(
-                "nothing to apply: credit balance {balance}, open amount {open}"
-            )));
-        }
-        self.store
-            .add_credit_application(
-                tenant_id,
-                &CreditApplication {
-                    company_id: doc.company_id,
-                    document_id: doc.id,
-                    amount: apply,
-                },
-                &self.now_text(),
-            )
-            .await?;
-        self.store
-            .set_document_status(tenant_id, doc.id, paid_statuses(open - apply, doc.total))
+        let apply = self
+            .store
+            .apply_credit(tenant_id, doc.id, wanted, &self.now_text())
             .await?;
         Ok(apply)
     }

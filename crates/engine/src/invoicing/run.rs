@@ -123,18 +123,23 @@ impl Engine {
             .store
             .documents(tenant_id, Some(&p.to_string()), None)
             .await?;
+        // A posted or voided invoice, or a run credit note, closes a company's period; a
+        // goodwill credit note never does. The store checks again inside its transaction.
         let skip: HashSet<i64> = existing
             .iter()
-            .filter(|d| d.status != "draft")
+            .filter(|d| {
+                d.status != "draft"
+                    && (d.kind == "invoice" || d.credit_reason.as_deref() == Some("run"))
+            })
             .map(|d| d.company_id)
             .collect();
 
         // Invoice companies in batches: each batch reads only its contract services' unit
         // history, so memory stays bounded however many companies the tenant has.
-        let mut ids = Vec::new();
+        let mut records: Vec<DocumentRecord> = Vec::new();
         let mut problems = Vec::new();
-        for (n, batch) in company_batches(&setup).iter().enumerate() {
-            let sub = sub_setup(&setup, batch);
+        for batch in company_batches(&setup) {
+            let sub = sub_setup(&setup, &batch);
             let mut units = self.daily_units(tenant_id, &sub, beyond, last).await?;
             units.advance_counts = advance_counts
                 .iter()
@@ -165,20 +170,16 @@ impl Engine {
                 &billed,
             )
             .await?;
-            let records: Vec<DocumentRecord> = output.documents.iter().map(record_of).collect();
-            let now = self.now_text();
-            let batch_ids = if n == 0 {
-                self.store
-                    .replace_drafts(tenant_id, &p.to_string(), &records, &now)
-                    .await?
-            } else {
-                self.store
-                    .add_drafts(tenant_id, &p.to_string(), &records, &now)
-                    .await?
-            };
-            ids.extend(batch_ids);
+            records.extend(output.documents.iter().map(record_of));
             problems.extend(output.problems.iter().map(ToString::to_string));
         }
+        // All drafts of the run replace the old ones in one transaction: a crash or a
+        // concurrent post never leaves half a run.
+        let written = self
+            .store
+            .replace_drafts(tenant_id, &p.to_string(), &records, &self.now_text())
+            .await?;
+        let ids = written.draft_ids;
         let posted = if post {
             self.post_documents(tenant_id, &ids).await?.len()
         } else {
@@ -192,8 +193,10 @@ impl Engine {
             .into_iter()
             .filter(|d| new.contains(&d.id))
             .collect();
-        let mut skipped_companies: Vec<i64> = skip.into_iter().collect();
+        let mut skipped_companies: Vec<i64> =
+            skip.into_iter().chain(written.skipped_companies).collect();
         skipped_companies.sort_unstable();
+        skipped_companies.dedup();
         tracing::info!(tenant = tenant.slug, period = %p, documents = documents.len(), posted, "invoice run");
         Ok(RunReport {
             period: p.to_string(),

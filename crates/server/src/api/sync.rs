@@ -53,7 +53,7 @@ pub async fn sync_now(
             .resync_from(tenant.id, parse_date("from", from)?)
             .await?;
     }
-    Ok(Json(s.engine.sync_through(tenant.id, through).await?))
+    Ok(Json(s.engine.sync_now(tenant.id, through).await?))
 }
 
 #[derive(Deserialize)]

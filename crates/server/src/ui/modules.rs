@@ -259,10 +259,7 @@ pub(crate) async fn sync_now(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) 
         .today
         .yesterday()
         .map_err(|e| unitbill_engine::EngineError::Conflict(e.to_string()))?;
-    let report = ctx
-        .engine()
-        .sync_through(ctx.tenant_id(), yesterday)
-        .await?;
+    let report = ctx.engine().sync_now(ctx.tenant_id(), yesterday).await?;
     let message = if report.busy {
         "Another process is syncing right now; try again in a moment.".to_owned()
     } else if report.days == 0 {

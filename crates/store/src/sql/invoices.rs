@@ -2,13 +2,22 @@
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+use unitbill_domain::ledger;
 use unitbill_domain::numbering::format_number;
 
-use crate::sql::{date_text, sql_backend, values_placeholders};
+use crate::sql::{conflict, date_text, sql_backend, values_placeholders};
 use crate::{
-    CreditApplication, DocumentLineRecord, DocumentRecord, InvoiceStore, OneOffRecord,
-    PaymentRecord, StoreError, StoreResult,
+    CreditApplication, DocumentLineRecord, DocumentRecord, InvoiceStore, NewPayment, OneOffRecord,
+    PaymentRecord, RunWrite, StoreError, StoreResult,
 };
+
+/// An invoice locked for a payment or a credit application.
+struct LockedInvoice {
+    id: i64,
+    company_id: i64,
+    status: String,
+    total: Decimal,
+}
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {v:?}"))
@@ -122,24 +131,18 @@ sql_backend! {
             Ok(rows.into_iter().map(|r| r.0).collect())
         }
 
-        async fn add_drafts(&self, tenant_id: i64, _period: &str, drafts: &[DocumentRecord], now: &str) -> StoreResult<Vec<i64>> {
+        async fn replace_drafts(&self, tenant_id: i64, period: &str, drafts: &[DocumentRecord], now: &str) -> StoreResult<RunWrite> {
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
-            let mut ids = Vec::with_capacity(drafts.len());
-            for d in drafts {
-                ids.push(Self::insert_document(&mut tx, tenant_id, d, now).await?);
-            }
-            tx.commit().await?;
-            Ok(ids)
-        }
-
-        async fn replace_drafts(&self, tenant_id: i64, period: &str, drafts: &[DocumentRecord], now: &str) -> StoreResult<Vec<i64>> {
-            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
-            sqlx::query("INSERT INTO invoice_runs (tenant_id, period, created_at) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, period) DO NOTHING")
-                .bind(tenant_id)
-                .bind(period)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            // The run row is the lock a regenerated run and a concurrent post queue on.
+            sqlx::query(
+                "INSERT INTO invoice_runs (tenant_id, period, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant_id, period) DO UPDATE SET created_at = invoice_runs.created_at",
+            )
+            .bind(tenant_id)
+            .bind(period)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "DELETE FROM document_lines WHERE tenant_id = $1 AND document_id IN \
                  (SELECT id FROM documents WHERE tenant_id = $1 AND period = $2 AND status = 'draft')",
@@ -153,12 +156,24 @@ sql_backend! {
                 .bind(period)
                 .execute(&mut *tx)
                 .await?;
+            // Read inside the transaction, after taking the run's lock: a company invoiced (or
+            // credited by a run) for the period gets no new draft, whatever the caller read.
+            let done: Vec<(i64,)> = sqlx::query_as(
+                "SELECT DISTINCT company_id FROM documents
+                 WHERE tenant_id = $1 AND period = $2 AND status <> 'draft'
+                   AND (kind = 'invoice' OR credit_reason = 'run')",
+            )
+            .bind(tenant_id)
+            .bind(period)
+            .fetch_all(&mut *tx)
+            .await?;
+            let skipped: std::collections::BTreeSet<i64> = done.into_iter().map(|(c,)| c).collect();
             let mut ids = Vec::with_capacity(drafts.len());
-            for d in drafts {
+            for d in drafts.iter().filter(|d| !skipped.contains(&d.company_id)) {
                 ids.push(Self::insert_document(&mut tx, tenant_id, d, now).await?);
             }
             tx.commit().await?;
-            Ok(ids)
+            Ok(RunWrite { draft_ids: ids, skipped_companies: skipped.into_iter().collect() })
         }
 
         async fn documents(&self, tenant_id: i64, period: Option<&str>, company_id: Option<i64>) -> StoreResult<Vec<DocumentRecord>> {
@@ -237,28 +252,55 @@ sql_backend! {
                 .collect()
         }
 
-        async fn post_document(&self, tenant_id: i64, id: i64, now: &str) -> StoreResult<DocumentRecord> {
+        async fn post_documents(&self, tenant_id: i64, ids: &[i64], now: &str) -> StoreResult<Vec<DocumentRecord>> {
+            // Locks are taken in id order, so two posts of overlapping lists cannot deadlock.
+            let mut ids = ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
-            let row: Option<(String, String, String)> =
-                sqlx::query_as("SELECT kind, status, issue_date FROM documents WHERE tenant_id = $1 AND id = $2")
+            for id in &ids {
+                // Serialize with a run regenerating the same period (it takes the run row first).
+                let period: Option<(String,)> = sqlx::query_as("SELECT period FROM documents WHERE tenant_id = $1 AND id = $2")
                     .bind(tenant_id)
-                    .bind(id)
+                    .bind(*id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let (kind, status, issue) = row.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
-            if status != "draft" {
-                return Err(StoreError::Conflict(format!("document {id} is {status}, not a draft")));
-            }
-            let number = Self::next_number(&mut tx, tenant_id, &kind, &issue).await?;
-            sqlx::query("UPDATE documents SET status = 'posted', number = $3, posted_at = $4 WHERE tenant_id = $1 AND id = $2")
+                let (period,) = period.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+                sqlx::query("UPDATE invoice_runs SET created_at = created_at WHERE tenant_id = $1 AND period = $2")
+                    .bind(tenant_id)
+                    .bind(period.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                // The guarded UPDATE is the row lock: of concurrent posts of one draft, one
+                // changes it and the others find it no longer a draft.
+                let claimed: Option<(String, String)> = sqlx::query_as(
+                    "UPDATE documents SET status = 'posted', posted_at = $3
+                     WHERE tenant_id = $1 AND id = $2 AND status = 'draft'
+                     RETURNING kind, issue_date",
+                )
                 .bind(tenant_id)
-                .bind(id)
-                .bind(number)
+                .bind(*id)
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(conflict(format!("an invoice for company and period {period} is posted already; document {id}")))?;
+                let Some((kind, issue)) = claimed else {
+                    return Err(StoreError::Conflict(format!("document {id} is not a draft (posted already?)")));
+                };
+                let number = Self::next_number(&mut tx, tenant_id, &kind, &issue).await?;
+                sqlx::query("UPDATE documents SET number = $3 WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id)
+                    .bind(*id)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
-            self.document(tenant_id, id).await
+            let mut posted = Vec::with_capacity(ids.len());
+            for id in &ids {
+                posted.push(self.document(tenant_id, *id).await?);
+            }
+            Ok(posted)
         }
 
         async fn insert_posted_credit_note(&self, tenant_id: i64, note: &DocumentRecord, now: &str) -> StoreResult<DocumentRecord> {
@@ -286,16 +328,6 @@ sql_backend! {
                 .await?;
             tx.commit().await?;
             self.document(tenant_id, id).await
-        }
-
-        async fn set_document_status(&self, tenant_id: i64, id: i64, status: &str) -> StoreResult<()> {
-            sqlx::query("UPDATE documents SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status <> 'draft'")
-                .bind(tenant_id)
-                .bind(id)
-                .bind(status)
-                .execute(&self.pool)
-                .await?;
-            Ok(())
         }
 
         async fn add_one_off(&self, tenant_id: i64, o: &OneOffRecord, now: &str) -> StoreResult<OneOffRecord> {
@@ -329,23 +361,69 @@ sql_backend! {
                 .collect()
         }
 
-        async fn add_payment(&self, tenant_id: i64, p: &PaymentRecord, now: &str) -> StoreResult<PaymentRecord> {
+        async fn record_payment(&self, tenant_id: i64, p: &NewPayment, now: &str) -> StoreResult<PaymentRecord> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            let doc = Self::lock_invoice(&mut tx, tenant_id, p.document_id).await?;
+            let voided = doc.status == "void";
+            let open = Self::open_amount_in(&mut tx, tenant_id, doc.id, doc.total).await?;
+            let applied = ledger::payment_applied(p.amount, open, voided);
             let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO payments (tenant_id, company_id, document_id, amount, applied, paid_on, method, reference, created_at) \
+                "INSERT INTO payments (tenant_id, company_id, document_id, amount, applied, paid_on, method, reference, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(tenant_id)
-            .bind(p.company_id)
-            .bind(p.document_id)
+            .bind(doc.company_id)
+            .bind(doc.id)
             .bind(p.amount.to_string())
-            .bind(p.applied.to_string())
+            .bind(applied.to_string())
             .bind(date_text(p.paid_on))
             .bind(p.method.as_str())
             .bind(p.reference.as_str())
             .bind(now)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
-            Ok(PaymentRecord { id, ..p.clone() })
+            if !voided {
+                Self::set_paid_status(&mut tx, tenant_id, doc.id, ledger::paid_status(open - applied, doc.total)).await?;
+            }
+            tx.commit().await?;
+            Ok(PaymentRecord {
+                id,
+                company_id: doc.company_id,
+                document_id: Some(doc.id),
+                amount: p.amount,
+                applied,
+                paid_on: p.paid_on,
+                method: p.method.clone(),
+                reference: p.reference.clone(),
+            })
+        }
+
+        async fn apply_credit(&self, tenant_id: i64, document_id: i64, wanted: Option<Decimal>, now: &str) -> StoreResult<Decimal> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            let doc = Self::lock_invoice(&mut tx, tenant_id, document_id).await?;
+            if doc.status == "void" {
+                return Err(StoreError::Conflict("credit is applied to posted invoices, not voided ones".into()));
+            }
+            // The company row is the lock two credit applications of one company queue on.
+            let sql = format!("SELECT id FROM companies WHERE tenant_id = $1 AND id = $2{}", DB::FOR_UPDATE);
+            sqlx::query_as::<DB, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(doc.company_id).fetch_optional(&mut *tx).await?;
+            let balance = Self::credit_balance_in(&mut tx, tenant_id, doc.company_id).await?;
+            let open = Self::open_amount_in(&mut tx, tenant_id, doc.id, doc.total).await?;
+            let apply = wanted.unwrap_or(open).min(balance).min(open);
+            if apply <= Decimal::ZERO {
+                return Err(StoreError::Conflict(format!("nothing to apply: credit balance {balance}, open amount {open}")));
+            }
+            sqlx::query("INSERT INTO credit_applications (tenant_id, company_id, document_id, amount, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(tenant_id)
+                .bind(doc.company_id)
+                .bind(doc.id)
+                .bind(apply.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            Self::set_paid_status(&mut tx, tenant_id, doc.id, ledger::paid_status(open - apply, doc.total)).await?;
+            tx.commit().await?;
+            Ok(apply)
         }
 
         async fn payments(&self, tenant_id: i64, company_id: Option<i64>) -> StoreResult<Vec<PaymentRecord>> {
@@ -371,18 +449,6 @@ sql_backend! {
                     })
                 })
                 .collect()
-        }
-
-        async fn add_credit_application(&self, tenant_id: i64, a: &CreditApplication, now: &str) -> StoreResult<()> {
-            sqlx::query("INSERT INTO credit_applications (tenant_id, company_id, document_id, amount, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(tenant_id)
-                .bind(a.company_id)
-                .bind(a.document_id)
-                .bind(a.amount.to_string())
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-            Ok(())
         }
 
         async fn credit_applications(&self, tenant_id: i64, company_id: Option<i64>) -> StoreResult<Vec<CreditApplication>> {
@@ -437,6 +503,122 @@ sql_backend! {
             .and_then(|y| y.parse().ok())
             .unwrap_or(0);
         Ok(format_number(&pattern, seq, year))
+    }
+
+    /// Locks a posted (or voided) invoice for a payment or a credit application.
+    async fn lock_invoice(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        id: i64,
+    ) -> StoreResult<LockedInvoice> {
+        let sql = format!(
+            "SELECT company_id, kind, status, total FROM documents WHERE tenant_id = $1 AND id = $2{}",
+            DB::FOR_UPDATE
+        );
+        let row: Option<(i64, String, String, String)> = sqlx::query_as::<DB, _>(sqlx::AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let (company_id, kind, status, total) = row.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+        if kind != "invoice" || status == "draft" {
+            return Err(StoreError::Conflict("payments and credit are recorded against posted invoices".into()));
+        }
+        Ok(LockedInvoice { id, company_id, status, total: dec(&total)? })
+    }
+
+    /// What is still owed on an invoice: its total less payments and applied credit.
+    async fn open_amount_in(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        id: i64,
+        total: Decimal,
+    ) -> StoreResult<Decimal> {
+        let paid: Vec<(String,)> = sqlx::query_as::<DB, (String,)>(
+            "SELECT applied FROM payments WHERE tenant_id = $1 AND document_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let credited: Vec<(String,)> = sqlx::query_as::<DB, (String,)>(
+            "SELECT amount FROM credit_applications WHERE tenant_id = $1 AND document_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut open = total;
+        for (a,) in paid.iter().chain(&credited) {
+            open -= dec(a)?;
+        }
+        Ok(open)
+    }
+
+    /// The company's credit balance, read inside the caller's transaction.
+    async fn credit_balance_in(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        company_id: i64,
+    ) -> StoreResult<Decimal> {
+        let payments: Vec<(String, String, Option<String>)> = sqlx::query_as::<DB, _>(
+            "SELECT p.amount, p.applied, d.status FROM payments p
+             LEFT JOIN documents d ON d.tenant_id = p.tenant_id AND d.id = p.document_id
+             WHERE p.tenant_id = $1 AND p.company_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(company_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let notes: Vec<(String,)> = sqlx::query_as::<DB, (String,)>(
+            "SELECT total FROM documents WHERE tenant_id = $1 AND company_id = $2 AND kind = 'credit_note'
+               AND credit_reason IN ('run', 'goodwill') AND status <> 'draft'",
+        )
+        .bind(tenant_id)
+        .bind(company_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let applied: Vec<(String,)> = sqlx::query_as::<DB, (String,)>(
+            "SELECT amount FROM credit_applications WHERE tenant_id = $1 AND company_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(company_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let entries = payments
+            .iter()
+            .map(|(amount, applied, status)| {
+                Ok(ledger::PaymentEntry {
+                    amount: dec(amount)?,
+                    applied: dec(applied)?,
+                    on_voided_invoice: status.as_deref() == Some("void"),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut note_total = Decimal::ZERO;
+        for (t,) in &notes {
+            note_total += dec(t)?;
+        }
+        let mut applied_total = Decimal::ZERO;
+        for (a,) in &applied {
+            applied_total += dec(a)?;
+        }
+        Ok(ledger::credit_balance(&entries, note_total, applied_total))
+    }
+
+    async fn set_paid_status(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        id: i64,
+        status: &str,
+    ) -> StoreResult<()> {
+        sqlx::query::<DB>("UPDATE documents SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status <> 'draft' AND status <> 'void'")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(status)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     async fn insert_document(

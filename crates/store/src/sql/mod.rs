@@ -26,6 +26,13 @@ pub trait Dialect: Database {
     /// SQLite must take the write lock when a transaction starts, or two writers that both
     /// read first deadlock on the upgrade; PostgreSQL locks rows as it goes.
     const BEGIN_WRITE: &'static str;
+    /// Appended to a `SELECT` that must lock the rows it reads until the transaction ends
+    /// (PostgreSQL); SQLite's `BEGIN IMMEDIATE` already holds the whole database.
+    const FOR_UPDATE: &'static str;
+    /// A statement taking a transaction-scoped lock on a text key (`$1`), so that writers of
+    /// one key (a module's snapshot of a day) queue instead of interleaving; `None` where the
+    /// write transaction already excludes every other writer.
+    const LOCK_KEY: Option<&'static str>;
     /// Rows per multi-row `VALUES` statement (both stay far below their bind-parameter limits).
     const BATCH_ROWS: usize = 1000;
     fn migrator() -> &'static Migrator;
@@ -37,6 +44,8 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 impl Dialect for sqlx::Sqlite {
     const LABEL: &'static str = "sqlite";
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const FOR_UPDATE: &'static str = "";
+    const LOCK_KEY: Option<&'static str> = None;
     // sqlx's SQLite driver binds parameters in time that grows faster than their number:
     // measured on 100k values, 1000-row statements ran at 16k rows/s, 100-row ones at 108k.
     const BATCH_ROWS: usize = 100;
@@ -48,6 +57,9 @@ impl Dialect for sqlx::Sqlite {
 impl Dialect for sqlx::Postgres {
     const LABEL: &'static str = "postgres";
     const BEGIN_WRITE: &'static str = "BEGIN";
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const LOCK_KEY: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
     fn migrator() -> &'static Migrator {
         &POSTGRES_MIGRATIONS
     }

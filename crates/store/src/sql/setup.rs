@@ -3,14 +3,14 @@
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use unitbill_domain::invoice::TaxRate;
-use unitbill_domain::rules::{ChangeRule, Timing};
+use unitbill_domain::rules::{ChangeRule, ContractDays, Timing};
 use unitbill_domain::setup::{CompanyStatus, OrgAssignment, ServiceTerms};
 
 use crate::sql::{conflict, date_text, sql_backend};
 use crate::{
-    Changed, CompanyRecord, ContractRecord, ContractServiceRecord, ModuleBillingChange,
-    OrgMappingChange, ServiceMappingChange, ServiceRecord, SetupStore, StoreError, StoreResult,
-    TermsChange,
+    Changed, CompanyImport, CompanyRecord, ContractRecord, ContractServiceRecord,
+    ModuleBillingChange, OrgMappingChange, ServiceMappingChange, ServiceRecord, SetupStore,
+    StoreError, StoreResult, TermsChange,
 };
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -108,44 +108,36 @@ sql_backend! {
         }
 
         async fn save_company(&self, tenant_id: i64, c: &CompanyRecord, now: &str) -> StoreResult<CompanyRecord> {
-            let rates = serde_json::to_string(&c.tax_rates).expect("strings serialize");
-            let row: Option<CompanyRow> = if c.id == 0 {
-                sqlx::query_as(
-                    "INSERT INTO companies (tenant_id, name, status, currency, tax_rates, payment_terms_days, bill_to_id, external_ref, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     RETURNING id, name, status, currency, tax_rates, payment_terms_days, bill_to_id, external_ref",
-                )
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            let saved = Self::save_company_in(&mut tx, tenant_id, c, now).await?;
+            tx.commit().await?;
+            Ok(saved)
+        }
+
+        async fn import_companies(&self, tenant_id: i64, rows: &[CompanyImport], now: &str) -> StoreResult<Vec<CompanyRecord>> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            let existing: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM companies WHERE tenant_id = $1")
                 .bind(tenant_id)
-                .bind(c.name.as_str())
-                .bind(c.status.as_str())
-                .bind(c.currency.as_str())
-                .bind(rates)
-                .bind(c.payment_terms_days)
-                .bind(c.bill_to_id)
-                .bind(c.external_ref.clone())
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await
-            } else {
-                sqlx::query_as(
-                    "UPDATE companies SET name = $3, status = $4, currency = $5, tax_rates = $6, payment_terms_days = $7, \
-                     bill_to_id = $8, external_ref = $9 WHERE tenant_id = $1 AND id = $2 \
-                     RETURNING id, name, status, currency, tax_rates, payment_terms_days, bill_to_id, external_ref",
-                )
-                .bind(tenant_id)
-                .bind(c.id)
-                .bind(c.name.as_str())
-                .bind(c.status.as_str())
-                .bind(c.currency.as_str())
-                .bind(rates)
-                .bind(c.payment_terms_days)
-                .bind(c.bill_to_id)
-                .bind(c.external_ref.clone())
-                .fetch_optional(&self.pool)
-                .await
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut ids: std::collections::HashMap<String, i64> =
+                existing.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect();
+            let mut saved = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut c = row.company.clone();
+                if let Some(parent) = &row.bill_to_name {
+                    let id = ids
+                        .get(&parent.to_lowercase())
+                        .copied()
+                        .ok_or_else(|| StoreError::NotFound(format!("bill-to parent {parent:?}")))?;
+                    c.bill_to_id = Some(id);
+                }
+                let s = Self::save_company_in(&mut tx, tenant_id, &c, now).await?;
+                ids.insert(s.name.to_lowercase(), s.id);
+                saved.push(s);
             }
-            .map_err(conflict(format!("company named {:?}", c.name)))?;
-            company(row.ok_or_else(|| StoreError::NotFound(format!("company {}", c.id)))?)
+            tx.commit().await?;
+            Ok(saved)
         }
 
         async fn companies(&self, tenant_id: i64) -> StoreResult<Vec<CompanyRecord>> {
@@ -206,7 +198,13 @@ sql_backend! {
                 .fetch_optional(&self.pool)
                 .await?
             } else {
-                sqlx::query_as(
+                let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+                let sql = format!("SELECT start_date, end_date FROM contracts WHERE tenant_id = $1 AND id = $2{}", DB::FOR_UPDATE);
+                let before: Option<(String, Option<String>)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(c.id).fetch_optional(&mut *tx).await?;
+                let (start, end) = before.ok_or_else(|| StoreError::NotFound(format!("contract {}", c.id)))?;
+                let old_days = ContractDays { start: day(&start)?, end: end.as_deref().map(day).transpose()? };
+                let row: Option<ContractRow> = sqlx::query_as(
                     "UPDATE contracts SET name = $3, start_date = $4, end_date = $5, timing = $6, purchase_order = $7 \
                      WHERE tenant_id = $1 AND id = $2 \
                      RETURNING id, company_id, name, start_date, end_date, timing, currency, purchase_order",
@@ -218,8 +216,14 @@ sql_backend! {
                 .bind(c.end_date.map(date_text))
                 .bind(c.timing.as_str())
                 .bind(c.purchase_order.clone())
-                .fetch_optional(&self.pool)
-                .await?
+                .fetch_optional(&mut *tx)
+                .await?;
+                // New contract dates change the units of the days between the old and new ones.
+                if let Some(from) = old_days.first_changed_day(&ContractDays { start: c.start_date, end: c.end_date }) {
+                    Self::mark_dirty(&mut tx, tenant_id, from).await?;
+                }
+                tx.commit().await?;
+                row
             };
             contract(row.ok_or_else(|| StoreError::NotFound(format!("contract {}", c.id)))?)
         }
@@ -247,6 +251,8 @@ sql_backend! {
             .fetch_one(&mut *tx)
             .await?;
             Self::insert_terms(&mut tx, tenant_id, &TermsChange { contract_service_id: id, ..terms.clone() }).await?;
+            // A new fixed service has units from its first day.
+            Self::mark_dirty(&mut tx, tenant_id, cs.active_from).await?;
             tx.commit().await?;
             Ok(ContractServiceRecord { id, ..cs.clone() })
         }
@@ -266,6 +272,8 @@ sql_backend! {
         async fn add_terms_change(&self, tenant_id: i64, change: &TermsChange) -> StoreResult<()> {
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
             Self::insert_terms(&mut tx, tenant_id, change).await?;
+            // Fixed units and prices (the activity log's money at stake) change from here on.
+            Self::mark_dirty(&mut tx, tenant_id, change.effective_from).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -314,6 +322,9 @@ sql_backend! {
                 .execute(&mut *tx)
                 .await?;
             }
+            if let Some(from) = changes.iter().map(|c| c.effective_from).min() {
+                Self::mark_dirty(&mut tx, tenant_id, from).await?;
+            }
             tx.commit().await?;
             Ok(())
         }
@@ -340,6 +351,7 @@ sql_backend! {
         }
 
         async fn add_service_mapping_change(&self, tenant_id: i64, c: &ServiceMappingChange) -> StoreResult<()> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
             sqlx::query(
                 "INSERT INTO service_mapping_changes (tenant_id, contract_id, module_code, billing_type, effective_from, contract_service_id, changed_by, changed_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -352,8 +364,10 @@ sql_backend! {
             .bind(c.contract_service_id)
             .bind(c.changed.by.as_str())
             .bind(c.changed.at.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+            Self::mark_dirty(&mut tx, tenant_id, c.effective_from).await?;
+            tx.commit().await?;
             Ok(())
         }
 
@@ -380,6 +394,7 @@ sql_backend! {
         }
 
         async fn add_module_billing_change(&self, tenant_id: i64, c: &ModuleBillingChange) -> StoreResult<()> {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
             sqlx::query(
                 "INSERT INTO module_billing_changes (tenant_id, module_code, effective_from, enabled, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -389,8 +404,10 @@ sql_backend! {
             .bind(c.enabled)
             .bind(c.changed.by.as_str())
             .bind(c.changed.at.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+            Self::mark_dirty(&mut tx, tenant_id, c.effective_from).await?;
+            tx.commit().await?;
             Ok(())
         }
 
@@ -410,6 +427,52 @@ sql_backend! {
 
 sql_backend! {
     impl {
+    async fn save_company_in(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    tenant_id: i64,
+    c: &CompanyRecord,
+    now: &str,
+    ) -> StoreResult<CompanyRecord> {
+        let rates = serde_json::to_string(&c.tax_rates).expect("strings serialize");
+        let row: Option<CompanyRow> = if c.id == 0 {
+            sqlx::query_as::<DB, CompanyRow>(
+                "INSERT INTO companies (tenant_id, name, status, currency, tax_rates, payment_terms_days, bill_to_id, external_ref, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 RETURNING id, name, status, currency, tax_rates, payment_terms_days, bill_to_id, external_ref",
+            )
+            .bind(tenant_id)
+            .bind(c.name.as_str())
+            .bind(c.status.as_str())
+            .bind(c.currency.as_str())
+            .bind(rates)
+            .bind(c.payment_terms_days)
+            .bind(c.bill_to_id)
+            .bind(c.external_ref.clone())
+            .bind(now)
+            .fetch_optional(&mut **tx)
+            .await
+        } else {
+            sqlx::query_as::<DB, CompanyRow>(
+                "UPDATE companies SET name = $3, status = $4, currency = $5, tax_rates = $6, payment_terms_days = $7, \
+                 bill_to_id = $8, external_ref = $9 WHERE tenant_id = $1 AND id = $2 \
+                 RETURNING id, name, status, currency, tax_rates, payment_terms_days, bill_to_id, external_ref",
+            )
+            .bind(tenant_id)
+            .bind(c.id)
+            .bind(c.name.as_str())
+            .bind(c.status.as_str())
+            .bind(c.currency.as_str())
+            .bind(rates)
+            .bind(c.payment_terms_days)
+            .bind(c.bill_to_id)
+            .bind(c.external_ref.clone())
+            .fetch_optional(&mut **tx)
+            .await
+        }
+        .map_err(conflict(format!("company named {:?}", c.name)))?;
+        company(row.ok_or_else(|| StoreError::NotFound(format!("company {}", c.id)))?)
+    }
+
     async fn insert_terms(
         tx: &mut sqlx::Transaction<'_, DB>,
         tenant_id: i64,

@@ -6,8 +6,8 @@ use unitbill_domain::usage::UsageValue;
 
 use crate::sql::{date_text, sql_backend, values_placeholders};
 use crate::{
-    ActivityRecord, DatedUsage, SnapshotDay, StoreError, StoreResult, SyncState, SyncStore,
-    SyncedDay, UnitRow, UnitSourceRow,
+    ActivityRecord, DatedUsage, SnapshotDay, StoreError, StoreResult, SyncBatch, SyncState,
+    SyncStore, SyncedDay, UnitRow, UnitSourceRow,
 };
 
 fn day(s: &str) -> StoreResult<Date> {
@@ -18,23 +18,24 @@ fn day(s: &str) -> StoreResult<Date> {
 sql_backend! {
     impl SyncStore {
         async fn sync_state(&self, tenant_id: i64) -> StoreResult<SyncState> {
-            let row: Option<(Option<String>, Option<String>)> =
-                sqlx::query_as("SELECT synced_through, resync_from FROM sync_state WHERE tenant_id = $1").bind(tenant_id).fetch_optional(&self.pool).await?;
-            let Some((through, from)) = row else { return Ok(SyncState::default()) };
-            Ok(SyncState { synced_through: through.as_deref().map(day).transpose()?, resync_from: from.as_deref().map(day).transpose()? })
+            let row: Option<(Option<String>, Option<String>, i64)> = sqlx::query_as(
+                "SELECT synced_through, resync_from, mark_seq FROM sync_state WHERE tenant_id = $1",
+            )
+            .bind(tenant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some((through, from, mark_seq)) = row else { return Ok(SyncState::default()) };
+            Ok(SyncState {
+                synced_through: through.as_deref().map(day).transpose()?,
+                resync_from: from.as_deref().map(day).transpose()?,
+                mark_seq,
+            })
         }
 
         async fn mark_resync_from(&self, tenant_id: i64, from: Date) -> StoreResult<()> {
-            sqlx::query(
-                "INSERT INTO sync_state (tenant_id, synced_through, resync_from) VALUES ($1, NULL, $2) \
-                 ON CONFLICT (tenant_id) DO UPDATE SET resync_from = CASE \
-                 WHEN sync_state.resync_from IS NULL OR excluded.resync_from < sync_state.resync_from THEN excluded.resync_from \
-                 ELSE sync_state.resync_from END",
-            )
-            .bind(tenant_id)
-            .bind(date_text(from))
-            .execute(&self.pool)
-            .await?;
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            Self::mark_dirty(&mut tx, tenant_id, from).await?;
+            tx.commit().await?;
             Ok(())
         }
 
@@ -56,6 +57,17 @@ sql_backend! {
         async fn release_sync_lease(&self, tenant_id: i64, holder: &str) -> StoreResult<()> {
             sqlx::query("DELETE FROM sync_leases WHERE tenant_id = $1 AND holder = $2").bind(tenant_id).bind(holder).execute(&self.pool).await?;
             Ok(())
+        }
+
+        async fn renew_sync_lease(&self, tenant_id: i64, holder: &str, expires_at: &str) -> StoreResult<bool> {
+            let kept: Option<(String,)> =
+                sqlx::query_as("UPDATE sync_leases SET expires_at = $3 WHERE tenant_id = $1 AND holder = $2 RETURNING holder")
+                    .bind(tenant_id)
+                    .bind(holder)
+                    .bind(expires_at)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            Ok(kept.is_some())
         }
 
         async fn first_usage_day(&self, tenant_id: i64) -> StoreResult<Option<Date>> {
@@ -106,7 +118,7 @@ sql_backend! {
                 .collect()
         }
 
-        async fn write_synced_days(&self, tenant_id: i64, days: &[SyncedDay], synced_through: Date) -> StoreResult<()> {
+        async fn write_synced_days(&self, tenant_id: i64, days: &[SyncedDay], batch: SyncBatch) -> StoreResult<()> {
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
             for synced in days {
                 let Some(d) = synced.day else { continue };
@@ -169,17 +181,7 @@ sql_backend! {
                     q.execute(&mut *tx).await?;
                 }
             }
-            sqlx::query(
-                "INSERT INTO sync_state (tenant_id, synced_through, resync_from) VALUES ($1, $2, NULL) \
-                 ON CONFLICT (tenant_id) DO UPDATE SET synced_through = CASE \
-                 WHEN sync_state.synced_through IS NULL OR excluded.synced_through > sync_state.synced_through THEN excluded.synced_through \
-                 ELSE sync_state.synced_through END, \
-                 resync_from = CASE WHEN sync_state.resync_from > excluded.synced_through THEN sync_state.resync_from ELSE NULL END",
-            )
-            .bind(tenant_id)
-            .bind(date_text(synced_through))
-            .execute(&mut *tx)
-            .await?;
+            Self::advance_sync_state(&mut tx, tenant_id, batch).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -273,5 +275,73 @@ sql_backend! {
                 })
                 .collect()
         }
+    }
+}
+
+sql_backend! {
+    impl {
+    /// Records, inside the caller's transaction, that the days from `from` on must be
+    /// recomputed: the mark only ever moves earlier, and `mark_seq` tells a running sync that
+    /// its inputs changed under it.
+    pub(crate) async fn mark_dirty(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        from: Date,
+    ) -> StoreResult<()> {
+        sqlx::query::<DB>(
+            "INSERT INTO sync_state (tenant_id, synced_through, resync_from, mark_seq)
+             VALUES ($1, NULL, $2, 1)
+             ON CONFLICT (tenant_id) DO UPDATE SET
+                 resync_from = CASE
+                     WHEN sync_state.resync_from IS NULL OR excluded.resync_from < sync_state.resync_from
+                         THEN excluded.resync_from
+                     ELSE sync_state.resync_from
+                 END,
+                 mark_seq = sync_state.mark_seq + 1",
+        )
+        .bind(tenant_id)
+        .bind(date_text(from))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// After a batch of days is written: `synced_through` only grows; the recompute mark moves
+    /// past the batch only when the batch started at or before it and no change was marked
+    /// since the sync read its inputs (a mark that arrived meanwhile stays for the next pass).
+    async fn advance_sync_state(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        batch: SyncBatch,
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "SELECT synced_through, resync_from, mark_seq FROM sync_state WHERE tenant_id = $1{}",
+            DB::FOR_UPDATE
+        );
+        let row: Option<(Option<String>, Option<String>, i64)> =
+            sqlx::query_as::<DB, _>(sqlx::AssertSqlSafe(sql))
+                .bind(tenant_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let (through, resync, seq) = match row {
+            Some((t, r, seq)) => (t.as_deref().map(day).transpose()?, r.as_deref().map(day).transpose()?, seq),
+            None => (None, None, 0),
+        };
+        let state = SyncState { synced_through: through, resync_from: resync, mark_seq: seq }.after_batch(&batch);
+        sqlx::query::<DB>(
+            "INSERT INTO sync_state (tenant_id, synced_through, resync_from, mark_seq)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant_id) DO UPDATE SET
+                 synced_through = excluded.synced_through,
+                 resync_from = excluded.resync_from",
+        )
+        .bind(tenant_id)
+        .bind(state.synced_through.map(date_text))
+        .bind(state.resync_from.map(date_text))
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
     }
 }

@@ -133,6 +133,11 @@ sql_backend! {
             let m = put.module_code;
             let day = date_text(put.date);
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            // One writer per (module, day): concurrent snapshots queue, so the last one wins
+            // whole and each reads the values the previous one left (revision chain intact).
+            if let Some(lock) = DB::LOCK_KEY {
+                sqlx::query(lock).bind(format!("snapshot:{t}:{m}:{day}")).execute(&mut *tx).await?;
+            }
 
             for bt in put.new_billing_types {
                 sqlx::query(
@@ -247,6 +252,9 @@ sql_backend! {
                 .bind(put.actor)
                 .execute(&mut *tx)
                 .await?;
+                // The recompute mark commits with the values: a crash cannot keep one without
+                // the other.
+                Self::mark_dirty(&mut tx, t, put.date).await?;
             }
             tx.commit().await?;
             Ok(SnapshotOutcome {

@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod lease;
+
 use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -16,7 +18,9 @@ use unitbill_domain::units::{
     DayUnits, ModuleDay, UsageKey, activity_digest, compute_day, next_module_day,
 };
 use unitbill_domain::usage::UsageValue;
-use unitbill_store::{ActivityRecord, SyncedDay, UnitRow, UnitSourceRow};
+use unitbill_store::{
+    ActivityRecord, DatedUsage, SnapshotDay, SyncBatch, SyncedDay, UnitRow, UnitSourceRow,
+};
 
 use crate::{Engine, EngineError, EngineResult};
 
@@ -45,116 +49,57 @@ fn text<T: Serialize>(v: &T) -> String {
 }
 
 impl Engine {
-    /// Brings the tenant's unit history up to date through `through`.
+    /// Brings the tenant's unit history up to date through `through` (never past yesterday in
+    /// the tenant's time zone), recomputing every day marked since, wherever it lies. Holds the
+    /// tenant's sync lease meanwhile, renewed while it runs and released when it ends or fails.
     pub async fn sync_through(&self, tenant_id: i64, through: Date) -> EngineResult<SyncReport> {
-        let holder = format!("{}-{}", std::process::id(), rand::random::<u32>());
-        let now = self.clock.now();
-        let expires = now + 15.minutes();
-        if !self
-            .store
-            .acquire_sync_lease(tenant_id, &holder, &now.to_string(), &expires.to_string())
-            .await?
-        {
+        let tenant = self.store.tenant(tenant_id).await?;
+        let yesterday = crate::tenants::tenant_today(self, &tenant)?
+            .yesterday()
+            .map_err(|e| EngineError::Conflict(e.to_string()))?;
+        let through = through.min(yesterday);
+        let Some(lease) = lease::SyncLease::acquire(self, tenant_id).await? else {
             return Ok(SyncReport {
                 from: None,
                 through: through.to_string(),
                 days: 0,
                 busy: true,
             });
-        }
+        };
         let result = self.sync_locked(tenant_id, through).await;
-        self.store.release_sync_lease(tenant_id, &holder).await?;
+        lease.release().await?;
         result
     }
 
-    async fn sync_locked(&self, tenant_id: i64, through: Date) -> EngineResult<SyncReport> {
-        let state = self.store.sync_state(tenant_id).await?;
-        let setup = self.load_setup(tenant_id).await?;
-        // Nothing before the first usage or contract day can have units; a mapping change
-        // effective from the start of history must not walk a century of empty days.
-        let usage_start = self.store.first_usage_day(tenant_id).await?;
-        let contract_start = setup.contracts.values().map(|c| c.days.start).min();
-        let Some(earliest) = usage_start.into_iter().chain(contract_start).min() else {
-            return Ok(SyncReport {
-                from: None,
-                through: through.to_string(),
-                days: 0,
-                busy: false,
-            });
-        };
-        let first_day = match state.synced_through {
-            Some(t) => {
-                let next = t
-                    .tomorrow()
-                    .map_err(|e| EngineError::Conflict(e.to_string()))?;
-                state.resync_from.map_or(next, |r| r.min(next))
-            }
-            None => earliest,
-        }
-        .max(earliest);
-        if first_day > through {
-            return Ok(SyncReport {
-                from: None,
-                through: through.to_string(),
-                days: 0,
-                busy: false,
-            });
-        }
-        let before = first_day
-            .yesterday()
-            .map_err(|e| EngineError::Conflict(e.to_string()))?;
-        let mut effective = self.effective_usage_at(tenant_id, before).await?;
-        let mut previous = compute_day(&setup, before, &module_days(&effective, &BTreeSet::new()));
+    /// "Sync now" from a request: the sync runs in its own task, so a client that disconnects
+    /// (or a request that times out) does not cut it short; the caller still gets its report.
+    pub async fn sync_now(&self, tenant_id: i64, through: Date) -> EngineResult<SyncReport> {
+        let engine = self.clone();
+        tokio::spawn(async move { engine.sync_through(tenant_id, through).await })
+            .await
+            .map_err(|e| EngineError::Conflict(format!("the sync task failed: {e}")))?
+    }
 
-        let mut day = first_day;
-        let mut days = 0;
-        while day <= through {
-            let batch_end = (day + (DAYS_PER_BATCH as i64 - 1).days()).min(through);
-            let headers = self.store.snapshot_days(tenant_id, day, batch_end).await?;
-            let usage = self.store.usage_between(tenant_id, day, batch_end).await?;
-            let mut batch = Vec::new();
-            let mut d = day;
-            while d <= batch_end {
-                let today_headers: BTreeMap<&str, bool> = headers
-                    .iter()
-                    .filter(|h| h.day == d)
-                    .map(|h| (h.module_code.as_str(), h.complete))
-                    .collect();
-                let mut values: BTreeMap<&str, Vec<UsageValue>> = BTreeMap::new();
-                for u in usage.iter().filter(|u| u.day == d) {
-                    values
-                        .entry(u.module_code.as_str())
-                        .or_default()
-                        .push(u.value.clone());
-                }
-                let mut reported = BTreeSet::new();
-                let modules: BTreeSet<String> = effective
-                    .keys()
-                    .cloned()
-                    .chain(today_headers.keys().map(|m| m.to_string()))
-                    .collect();
-                for m in modules {
-                    let snapshot = today_headers
-                        .get(m.as_str())
-                        .map(|c| (*c, values.get(m.as_str()).map_or(&[][..], |v| v.as_slice())));
-                    if snapshot.is_some() {
-                        reported.insert(m.clone());
-                    }
-                    let prev = effective.remove(&m).unwrap_or_default();
-                    effective.insert(m.clone(), next_module_day(&m, &prev, snapshot).values);
-                }
-                let today = compute_day(&setup, d, &module_days(&effective, &reported));
-                batch.push(synced_day(&setup, &today, &previous));
-                previous = today;
-                days += 1;
-                d = d
-                    .tomorrow()
-                    .map_err(|e| EngineError::Conflict(e.to_string()))?;
-            }
-            self.store
-                .write_synced_days(tenant_id, &batch, batch_end)
-                .await?;
-            day = d;
+    /// Passes over the pending days until none is left (a change that arrives while a pass
+    /// runs is picked up by the next one; three passes at most, the rest waits for the next
+    /// sync, still marked).
+    async fn sync_locked(&self, tenant_id: i64, through: Date) -> EngineResult<SyncReport> {
+        let mut report = SyncReport {
+            from: None,
+            through: through.to_string(),
+            days: 0,
+            busy: false,
+        };
+        for _ in 0..3 {
+            let Some((first, days)) = self.sync_pass(tenant_id, through).await? else {
+                break;
+            };
+            report.from = Some(
+                report
+                    .from
+                    .map_or(first.to_string(), |f: String| f.min(first.to_string())),
+            );
+            report.days += days;
         }
         let tenant = self.store.tenant(tenant_id).await?;
         if let Some(keep) = tenant.activity_retention_days {
@@ -163,13 +108,74 @@ impl Engine {
                 self.store.prune_activity(tenant_id, before).await?;
             }
         }
-        tracing::info!(tenant_id, from = %first_day, %through, days, "sync done");
-        Ok(SyncReport {
-            from: Some(first_day.to_string()),
-            through: through.to_string(),
-            days,
-            busy: false,
-        })
+        tracing::info!(tenant_id, from = ?report.from, %through, days = report.days, "sync done");
+        Ok(report)
+    }
+
+    /// One pass: computes every pending day (the recompute mark, or after the last synced day)
+    /// through `through`, or through the last synced day if that is later, in batches that
+    /// each commit with the sync state. None when nothing was pending.
+    async fn sync_pass(
+        &self,
+        tenant_id: i64,
+        through: Date,
+    ) -> EngineResult<Option<(Date, usize)>> {
+        // Read the mark before any input: a change committed after this read bumps mark_seq,
+        // and the batches then leave its mark in place.
+        let state = self.store.sync_state(tenant_id).await?;
+        let setup = self.load_setup(tenant_id).await?;
+        // Nothing before the first usage or contract day can have units; a mapping change
+        // effective from the start of history must not walk a century of empty days.
+        let usage_start = self.store.first_usage_day(tenant_id).await?;
+        let contract_start = setup.contracts.values().map(|c| c.days.start).min();
+        let Some(earliest) = usage_start.into_iter().chain(contract_start).min() else {
+            return Ok(None);
+        };
+        let target = state.synced_through.map_or(through, |t| t.max(through));
+        let first_day = state.first_pending_day().unwrap_or(earliest).max(earliest);
+        if first_day > target {
+            return Ok(None);
+        }
+        let before = first_day
+            .yesterday()
+            .map_err(|e| EngineError::Conflict(e.to_string()))?;
+        let mut effective = self.effective_usage_at(tenant_id, before).await?;
+        let mut previous = compute_day(&setup, before, &module_days(&effective, &BTreeSet::new()));
+
+        // The first batch also covers a mark set before the earliest day (nothing lives there).
+        let mut covers_from = state.resync_from.map_or(first_day, |r| r.min(first_day));
+        let mut day = first_day;
+        let mut days = 0;
+        while day <= target {
+            let batch_end = (day + (DAYS_PER_BATCH as i64 - 1).days()).min(target);
+            let headers = self.store.snapshot_days(tenant_id, day, batch_end).await?;
+            let usage = self.store.usage_between(tenant_id, day, batch_end).await?;
+            let mut batch = Vec::new();
+            let mut d = day;
+            while d <= batch_end {
+                let today = advance_day(&setup, d, &headers, &usage, &mut effective);
+                batch.push(synced_day(&setup, &today, &previous));
+                previous = today;
+                days += 1;
+                d = d
+                    .tomorrow()
+                    .map_err(|e| EngineError::Conflict(e.to_string()))?;
+            }
+            self.store
+                .write_synced_days(
+                    tenant_id,
+                    &batch,
+                    SyncBatch {
+                        from: covers_from,
+                        through: batch_end,
+                        seen_mark_seq: state.mark_seq,
+                    },
+                )
+                .await?;
+            day = d;
+            covers_from = d;
+        }
+        Ok(Some((first_day, days)))
     }
 
     /// Every module's effective values at the end of `day` (carry-forward applied).
@@ -226,6 +232,46 @@ impl Engine {
         }
         Ok(effective)
     }
+}
+
+/// Moves every module's effective values on to day `d` (its snapshot, or carried forward) and
+/// computes the day's units.
+fn advance_day(
+    setup: &BillingSetup,
+    d: Date,
+    headers: &[SnapshotDay],
+    usage: &[DatedUsage],
+    effective: &mut Effective,
+) -> DayUnits {
+    let today_headers: BTreeMap<&str, bool> = headers
+        .iter()
+        .filter(|h| h.day == d)
+        .map(|h| (h.module_code.as_str(), h.complete))
+        .collect();
+    let mut values: BTreeMap<&str, Vec<UsageValue>> = BTreeMap::new();
+    for u in usage.iter().filter(|u| u.day == d) {
+        values
+            .entry(u.module_code.as_str())
+            .or_default()
+            .push(u.value.clone());
+    }
+    let mut reported = BTreeSet::new();
+    let modules: BTreeSet<String> = effective
+        .keys()
+        .cloned()
+        .chain(today_headers.keys().map(|m| m.to_string()))
+        .collect();
+    for m in modules {
+        let snapshot = today_headers
+            .get(m.as_str())
+            .map(|c| (*c, values.get(m.as_str()).map_or(&[][..], |v| v.as_slice())));
+        if snapshot.is_some() {
+            reported.insert(m.clone());
+        }
+        let prev = effective.remove(&m).unwrap_or_default();
+        effective.insert(m.clone(), next_module_day(&m, &prev, snapshot).values);
+    }
+    compute_day(setup, d, &module_days(effective, &reported))
 }
 
 fn module_days(effective: &Effective, reported: &BTreeSet<String>) -> Vec<ModuleDay> {
