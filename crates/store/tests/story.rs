@@ -340,3 +340,96 @@ async fn a_large_snapshot_is_stored_in_one_transaction() {
         );
     }
 }
+
+/// The sync lease and the recompute mark: a dead holder's lease expires, a live one is
+/// renewed, and a mark made while a batch ran survives the batch's write.
+#[tokio::test]
+async fn the_sync_lease_expires_and_a_mark_survives_a_concurrent_batch() {
+    use unitbill_store::SyncBatch;
+    for (backend, url) in fresh_databases().await {
+        let store = unitbill_store::connect(&url).await.unwrap();
+        let t = store
+            .create_tenant(&NewTenant {
+                slug: "acme".into(),
+                name: "Acme MSP".into(),
+                time_zone: "UTC".into(),
+                currency: "USD".into(),
+                sync_hour: 1,
+                now: "2026-11-01T00:00:00Z".into(),
+            })
+            .await
+            .unwrap()
+            .id;
+        let at = |s: &str| format!("2026-11-01T00:{s}Z");
+        assert!(
+            store
+                .acquire_sync_lease(t, "dead", &at("00:00"), &at("01:00"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .acquire_sync_lease(t, "next", &at("00:30"), &at("01:30"))
+                .await
+                .unwrap(),
+            "{backend}: a live lease is not taken"
+        );
+        assert!(
+            store
+                .acquire_sync_lease(t, "next", &at("01:01"), &at("02:01"))
+                .await
+                .unwrap(),
+            "{backend}: an expired lease is taken"
+        );
+        assert!(
+            !store
+                .renew_sync_lease(t, "dead", &at("03:00"))
+                .await
+                .unwrap(),
+            "{backend}"
+        );
+        assert!(
+            store
+                .renew_sync_lease(t, "next", &at("03:00"))
+                .await
+                .unwrap(),
+            "{backend}"
+        );
+        store.release_sync_lease(t, "next").await.unwrap();
+        assert!(
+            store
+                .acquire_sync_lease(t, "third", &at("01:10"), &at("02:10"))
+                .await
+                .unwrap()
+        );
+
+        store.mark_resync_from(t, date(2026, 10, 1)).await.unwrap();
+        let seen = store.sync_state(t).await.unwrap();
+        assert_eq!(seen.resync_from, Some(date(2026, 10, 1)));
+        // A change to October 3rd commits while the batch of October 1-7 is computed.
+        store.mark_resync_from(t, date(2026, 10, 3)).await.unwrap();
+        let batch = SyncBatch {
+            from: date(2026, 10, 1),
+            through: date(2026, 10, 7),
+            seen_mark_seq: seen.mark_seq,
+        };
+        store.write_synced_days(t, &[], batch).await.unwrap();
+        let after = store.sync_state(t).await.unwrap();
+        assert_eq!(after.synced_through, Some(date(2026, 10, 7)), "{backend}");
+        assert_eq!(
+            after.resync_from,
+            Some(date(2026, 10, 1)),
+            "{backend}: the mark made meanwhile stays"
+        );
+        let batch = SyncBatch {
+            seen_mark_seq: after.mark_seq,
+            ..batch
+        };
+        store.write_synced_days(t, &[], batch).await.unwrap();
+        assert_eq!(
+            store.sync_state(t).await.unwrap().resync_from,
+            None,
+            "{backend}"
+        );
+    }
+}
