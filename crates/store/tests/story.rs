@@ -433,3 +433,75 @@ async fn the_sync_lease_expires_and_a_mark_survives_a_concurrent_batch() {
         );
     }
 }
+
+/// The database itself keeps tenants apart: a contract (or a company's bill-to parent) naming
+/// another tenant's company is refused on both backends, whatever the engine checked.
+#[tokio::test]
+async fn rows_cannot_name_another_tenants_company() {
+    use unitbill_domain::rules::Timing;
+    use unitbill_domain::setup::CompanyStatus;
+    use unitbill_store::{CompanyRecord, ContractRecord};
+    for (backend, url) in fresh_databases().await {
+        let store = unitbill_store::connect(&url).await.unwrap();
+        let mut tenants = Vec::new();
+        for slug in ["one", "two"] {
+            let t = store
+                .create_tenant(&NewTenant {
+                    slug: slug.into(),
+                    name: slug.into(),
+                    time_zone: "UTC".into(),
+                    currency: "USD".into(),
+                    sync_hour: 1,
+                    now: "2026-11-01T00:00:00Z".into(),
+                })
+                .await
+                .unwrap();
+            tenants.push(t.id);
+        }
+        let company = |name: &str, bill_to_id| CompanyRecord {
+            id: 0,
+            name: name.into(),
+            status: CompanyStatus::Active,
+            currency: "USD".into(),
+            tax_rates: Vec::new(),
+            payment_terms_days: 30,
+            bill_to_id,
+            external_ref: None,
+        };
+        let theirs = store
+            .save_company(tenants[0], &company("Acme", None), "x")
+            .await
+            .unwrap();
+        let contract = ContractRecord {
+            id: 0,
+            company_id: theirs.id,
+            name: "Managed services".into(),
+            start_date: date(2026, 1, 1),
+            end_date: None,
+            timing: Timing::Arrears,
+            currency: "USD".into(),
+            purchase_order: None,
+        };
+        assert!(
+            store
+                .save_contract(tenants[1], &contract, "x")
+                .await
+                .is_err(),
+            "{backend}: a contract of tenant two for tenant one's company"
+        );
+        assert!(
+            store
+                .save_company(tenants[1], &company("Child", Some(theirs.id)), "x")
+                .await
+                .is_err(),
+            "{backend}: a bill-to parent of another tenant"
+        );
+        assert!(
+            store
+                .save_contract(tenants[0], &contract, "x")
+                .await
+                .is_ok(),
+            "{backend}"
+        );
+    }
+}

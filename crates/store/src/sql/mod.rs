@@ -85,12 +85,22 @@ impl SqlStore<sqlx::Sqlite> {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let pool = SqlitePoolOptions::new()
-            // An in-memory database lives in one connection.
-            .max_connections(if in_memory { 1 } else { 8 })
-            .connect_with(options)
-            .await?;
+        let pool_options = || {
+            SqlitePoolOptions::new()
+                // An in-memory database lives in one connection.
+                .max_connections(if in_memory { 1 } else { 8 })
+        };
+        let pool = pool_options().connect_with(options.clone()).await?;
         sqlx::Sqlite::migrator().run(&pool).await?;
+        // A migration that rebuilds tables turns foreign keys off on its connection; every
+        // connection the store uses must enforce them.
+        let pool = if in_memory {
+            sqlx::query("PRAGMA foreign_keys = ON").execute(&pool).await?;
+            pool
+        } else {
+            pool.close().await;
+            pool_options().connect_with(options).await?
+        };
         Ok(Self { pool })
     }
 }
