@@ -34,6 +34,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub use crate::document::DocumentKind;
 pub use documents::run_documents;
 pub use service::{charge_line, due_amount, service_lines};
 
@@ -158,17 +159,6 @@ impl DraftLine {
             ..self.clone()
         }
     }
-}
-
-/// Whether a document bills or gives back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    /// What the company owes for the period (total ≥ 0).
-    Invoice,
-    /// A run credit note: the period's lines would total below zero, so they are stated
-    /// as positive amounts given back.
-    CreditNote,
 }
 
 /// One document of the run, for one invoice company.

@@ -2,16 +2,36 @@
 //! (DESIGN.md, "Lifecycle"). Pure functions over the amounts the store reads, so a payment
 //! and a credit application compute the same thing inside their transaction as every view.
 
+use jiff::civil::Date;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::document::DocumentStatus;
+
+/// A payment received from a company, recorded against one invoice (or none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: i64,
+    pub company_id: i64,
+    pub document_id: Option<i64>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// The part applied to the document; the rest is the company's credit balance.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub applied: Decimal,
+    pub paid_on: Date,
+    pub method: String,
+    pub reference: String,
+}
 
 /// The status a posted invoice takes once `open` of its `total` is still owed.
-pub fn paid_status(open: Decimal, total: Decimal) -> &'static str {
+pub fn paid_status(open: Decimal, total: Decimal) -> DocumentStatus {
     if open <= Decimal::ZERO {
-        "paid"
+        DocumentStatus::Paid
     } else if open < total {
-        "partially_paid"
+        DocumentStatus::PartiallyPaid
     } else {
-        "posted"
+        DocumentStatus::Posted
     }
 }
 
@@ -72,9 +92,12 @@ mod tests {
 
     #[test]
     fn status_follows_the_open_amount() {
-        assert_eq!(paid_status(dec("0"), dec("100")), "paid");
-        assert_eq!(paid_status(dec("60"), dec("100")), "partially_paid");
-        assert_eq!(paid_status(dec("100"), dec("100")), "posted");
+        assert_eq!(paid_status(dec("0"), dec("100")), DocumentStatus::Paid);
+        assert_eq!(
+            paid_status(dec("60"), dec("100")),
+            DocumentStatus::PartiallyPaid
+        );
+        assert_eq!(paid_status(dec("100"), dec("100")), DocumentStatus::Posted);
     }
 
     #[test]

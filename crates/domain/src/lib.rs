@@ -8,10 +8,13 @@
 //! - [`setup`]: companies, contracts, contract services and effective-dated mappings;
 //! - [`rules`]: change rules and timings, the quantity a contract service bills for a period;
 //! - [`invoice`]: invoice lines, taxes, totals and credit notes;
+//! - [`document`]: invoices and credit notes as stored, their kind, status and lifecycle;
+//! - [`ledger`]: open amounts, paid status and the credit balance;
 //! - [`matching`]: suggestions of a company for an unmapped module organization.
 
 pub mod billing;
 pub mod catalog;
+pub mod document;
 pub mod invoice;
 pub mod ledger;
 pub mod matching;

@@ -336,7 +336,7 @@ impl Engine {
                     .period_documents(tenant_id, &p)
                     .await?
                     .into_iter()
-                    .filter(|d| d.status != "draft"),
+                    .filter(|d| d.status.is_posted()),
             );
         }
         // Posting order: a void follows the invoice it takes back.

@@ -19,7 +19,7 @@ impl Engine {
         let docs = self.store.documents(tenant_id, None, None).await?;
         let with_drafts = runs
             .iter()
-            .find(|r| docs.iter().any(|d| d.status == "draft" && &d.period == *r));
+            .find(|r| docs.iter().any(|d| d.is_draft() && &d.period == *r));
         let parse = |s: &str| {
             Period::parse(s)
                 .map_err(|e| EngineError::Conflict(format!("stored run period {s:?}: {e}")))
@@ -51,6 +51,6 @@ impl Engine {
             .await?;
         Ok(lines
             .iter()
-            .any(|(l, _, _)| l.contract_id == Some(contract_id)))
+            .any(|p| p.line.contract_id == Some(contract_id)))
     }
 }

@@ -12,7 +12,7 @@
 //! entered as credit memos (or loaded with an importer that takes them).
 
 use ::csv::WriterBuilder;
-use unitbill_store::{DocumentLineRecord, DocumentRecord};
+use unitbill_domain::document::{Document, DocumentLine};
 
 use crate::{
     ExportContext, ExportError, ExportResult, amount, invoice_style, is_credit_note, line_label,
@@ -74,7 +74,7 @@ fn date(d: jiff::civil::Date, format: &str) -> String {
 }
 
 /// The memo of a document: its period, purchase orders and the invoice a void takes back.
-fn memo(ctx: &ExportContext, doc: &DocumentRecord) -> String {
+fn memo(ctx: &ExportContext, doc: &Document) -> String {
     let mut parts = vec![format!("Period {}", doc.period)];
     if !doc.purchase_orders.is_empty() {
         parts.push(format!("PO {}", doc.purchase_orders.join(", ")));
@@ -88,15 +88,15 @@ fn memo(ctx: &ExportContext, doc: &DocumentRecord) -> String {
     parts.join("; ")
 }
 
-fn posted(documents: &[DocumentRecord]) -> impl Iterator<Item = &DocumentRecord> {
-    documents.iter().filter(|d| d.status != "draft")
+fn posted(documents: &[Document]) -> impl Iterator<Item = &Document> {
+    documents.iter().filter(|d| d.status.is_posted())
 }
 
 /// QuickBooks Online files named `<stem>-quickbooks-invoices.csv` and, when the documents
 /// include credit notes, `<stem>-quickbooks-credit-memos.csv`.
 pub fn quickbooks(
     ctx: &ExportContext,
-    documents: &[DocumentRecord],
+    documents: &[Document],
     stem: &str,
 ) -> ExportResult<Vec<CsvFile>> {
     let map = &ctx.settings.quickbooks;
@@ -168,7 +168,7 @@ pub fn quickbooks(
     Ok(files)
 }
 
-fn service_date(line: &DocumentLineRecord, format: &str) -> String {
+fn service_date(line: &DocumentLine, format: &str) -> String {
     period_days(&line.period)
         .map(|(first, _)| date(first, format))
         .unwrap_or_default()
@@ -176,15 +176,11 @@ fn service_date(line: &DocumentLineRecord, format: &str) -> String {
 
 /// Xero files: `<stem>-xero.csv`, or `<stem>-xero-1.csv`, `-2`... when there are more
 /// documents than Xero takes in one file (500 by default).
-pub fn xero(
-    ctx: &ExportContext,
-    documents: &[DocumentRecord],
-    stem: &str,
-) -> ExportResult<Vec<CsvFile>> {
+pub fn xero(ctx: &ExportContext, documents: &[Document], stem: &str) -> ExportResult<Vec<CsvFile>> {
     let map = &ctx.settings.xero;
-    let docs: Vec<&DocumentRecord> = posted(documents).collect();
+    let docs: Vec<&Document> = posted(documents).collect();
     let per_file = map.invoices_per_file.max(1);
-    let chunks: Vec<&[&DocumentRecord]> = if docs.is_empty() {
+    let chunks: Vec<&[&Document]> = if docs.is_empty() {
         vec![&[]]
     } else {
         docs.chunks(per_file).collect()

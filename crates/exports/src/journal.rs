@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use unitbill_store::{DocumentRecord, PaymentRecord};
+use unitbill_domain::document::Document;
+use unitbill_domain::ledger::Payment;
 
 use crate::{ExportContext, amount, is_credit_note, minor_units};
 
@@ -32,15 +33,15 @@ struct Transaction {
 /// `title` is printed in the file's opening comment.
 pub fn render(
     ctx: &ExportContext,
-    documents: &[DocumentRecord],
-    payments: &[PaymentRecord],
+    documents: &[Document],
+    payments: &[Payment],
     title: &str,
 ) -> Vec<u8> {
     let map = &ctx.settings.journal;
     let mut transactions: Vec<Transaction> = Vec::new();
     let mut currency_of_document: BTreeMap<i64, (String, String)> = BTreeMap::new();
 
-    for doc in documents.iter().filter(|d| d.status != "draft") {
+    for doc in documents.iter().filter(|d| d.status.is_posted()) {
         let number = doc.number.clone().unwrap_or_else(|| format!("#{}", doc.id));
         currency_of_document.insert(doc.id, (doc.currency.clone(), number.clone()));
         let company = ctx.company(doc.company_id);
@@ -79,7 +80,7 @@ pub fn render(
             );
             postings.push((account, -sign * tax.amount, doc.currency.clone()));
         }
-        let what = match (is_credit_note(doc), doc.credit_reason.as_deref()) {
+        let what = match (is_credit_note(doc), doc.credit_reason) {
             (false, _) => "invoice".to_owned(),
             (true, Some(reason)) => format!("{reason} credit note"),
             (true, None) => "credit note".to_owned(),

@@ -19,9 +19,9 @@ use std::path::PathBuf;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use unitbill_domain::invoice::{LineKind, PricedLine, credit_note_line};
+use unitbill_domain::document::{Document, DocumentKind, DocumentLine, DocumentStatus};
+use unitbill_domain::invoice::credit_note_line;
 use unitbill_domain::period::Period;
-use unitbill_store::{DocumentLineRecord, DocumentRecord};
 
 pub use format::{amount, grouped_amount, minor_units, price, quantity};
 pub use settings::{
@@ -111,7 +111,7 @@ impl ExportContext {
     }
 
     /// The service a line bills, by name (`None` for one-off lines).
-    pub fn service_name(&self, line: &DocumentLineRecord) -> Option<&str> {
+    pub fn service_name(&self, line: &DocumentLine) -> Option<&str> {
         line.service_id
             .and_then(|id| self.services.get(&id))
             .map(String::as_str)
@@ -119,30 +119,30 @@ impl ExportContext {
 }
 
 /// True for credit notes (void, run or goodwill).
-pub fn is_credit_note(doc: &DocumentRecord) -> bool {
-    doc.kind == "credit_note"
+pub fn is_credit_note(doc: &Document) -> bool {
+    doc.is_credit_note()
 }
 
 /// The title printed on a document.
-pub fn document_title(doc: &DocumentRecord) -> &'static str {
-    match (is_credit_note(doc), doc.status.as_str()) {
-        (true, "draft") => "Draft credit note",
-        (true, _) => "Credit note",
-        (false, "draft") => "Draft invoice",
-        (false, "void") => "Invoice (void)",
-        (false, _) => "Invoice",
+pub fn document_title(doc: &Document) -> &'static str {
+    match (doc.kind, doc.status) {
+        (DocumentKind::CreditNote, DocumentStatus::Draft) => "Draft credit note",
+        (DocumentKind::CreditNote, _) => "Credit note",
+        (DocumentKind::Invoice, DocumentStatus::Draft) => "Draft invoice",
+        (DocumentKind::Invoice, DocumentStatus::Void) => "Invoice (void)",
+        (DocumentKind::Invoice, _) => "Invoice",
     }
 }
 
 /// The number, or `draft-<id>` for a draft (PDF previews only).
-pub fn document_label(doc: &DocumentRecord) -> String {
+pub fn document_label(doc: &Document) -> String {
     doc.number
         .clone()
         .unwrap_or_else(|| format!("draft-{}", doc.id))
 }
 
 /// A file name for one document: its number, made safe for every file system.
-pub fn document_filename(doc: &DocumentRecord, extension: &str) -> String {
+pub fn document_filename(doc: &Document, extension: &str) -> String {
     let stem: String = document_label(doc)
         .chars()
         .map(|c| {
@@ -157,7 +157,7 @@ pub fn document_filename(doc: &DocumentRecord, extension: &str) -> String {
 }
 
 /// A document's number, required by e-invoices and accounting imports.
-pub fn require_number(doc: &DocumentRecord) -> ExportResult<&str> {
+pub fn require_number(doc: &Document) -> ExportResult<&str> {
     doc.number.as_deref().ok_or(ExportError::Draft(doc.id))
 }
 
@@ -170,7 +170,7 @@ pub fn period_days(period: &str) -> Option<(Date, Date)> {
 
 /// The service period a document covers: from the first day of its earliest line period to
 /// the last day of its latest (adjustments reach back; advance charges reach forward).
-pub fn service_period(doc: &DocumentRecord) -> Option<(Date, Date)> {
+pub fn service_period(doc: &Document) -> Option<(Date, Date)> {
     let mut span: Option<(Date, Date)> = None;
     for line in &doc.lines {
         if let Some((first, last)) = period_days(&line.period) {
@@ -185,7 +185,7 @@ pub fn service_period(doc: &DocumentRecord) -> Option<(Date, Date)> {
 
 /// What a line says beyond its description: the child company it is for, on a parent's
 /// invoice.
-pub fn line_label(line: &DocumentLineRecord) -> String {
+pub fn line_label(line: &DocumentLine) -> String {
     match &line.for_child {
         Some(child) => format!("{} ({child})", line.description),
         None => line.description.clone(),
@@ -196,33 +196,22 @@ pub fn line_label(line: &DocumentLineRecord) -> String {
 /// of the positive amounts the note states (quantity negated, or the unit price of an
 /// adjustment), so `amount = quantity × unit price` still holds. Used where the target
 /// system books a credit as an invoice with a negative total (Xero) or needs signed amounts.
-pub fn invoice_style(
-    doc: &DocumentRecord,
-    line: &DocumentLineRecord,
-) -> (Decimal, Decimal, Decimal) {
+pub fn invoice_style(doc: &Document, line: &DocumentLine) -> (Decimal, Decimal, Decimal) {
     if !is_credit_note(doc) {
         return (line.quantity, line.unit_price, line.amount);
     }
-    let kind: LineKind = line.kind.parse().unwrap_or(LineKind::OneOff);
-    let negated = credit_note_line(&PricedLine {
-        kind,
-        quantity: line.quantity,
-        unit_price: line.unit_price,
-        amount: line.amount,
-        taxable: line.taxable,
-        tax_rates: line.tax_rates.clone(),
-    });
+    let negated = credit_note_line(&line.priced());
     (negated.quantity, negated.unit_price, negated.amount)
 }
 
 /// The rates a line is actually taxed at: none when it is not taxable.
-pub fn line_rates(line: &DocumentLineRecord) -> &[unitbill_domain::invoice::TaxRate] {
+pub fn line_rates(line: &DocumentLine) -> &[unitbill_domain::invoice::TaxRate] {
     if line.taxable { &line.tax_rates } else { &[] }
 }
 
 /// The key of a line's tax treatment in the accounting mappings: its rate names, sorted and
 /// joined with ` + ` (`Kings County + NY State`), empty when the line is not taxed.
-pub fn tax_key(line: &DocumentLineRecord) -> String {
+pub fn tax_key(line: &DocumentLine) -> String {
     let mut names: Vec<&str> = line_rates(line).iter().map(|r| r.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
@@ -231,7 +220,7 @@ pub fn tax_key(line: &DocumentLineRecord) -> String {
 
 /// The sum of a line's distinct rates (`4` + `4.875` = `8.875`): the one rate EN 16931 and
 /// the CSV imports allow per line.
-pub fn combined_percent(line: &DocumentLineRecord) -> Decimal {
+pub fn combined_percent(line: &DocumentLine) -> Decimal {
     let mut seen: Vec<(&str, Decimal)> = Vec::new();
     for rate in line_rates(line) {
         if !seen
@@ -245,7 +234,7 @@ pub fn combined_percent(line: &DocumentLineRecord) -> Decimal {
 }
 
 /// The payment terms sentence printed on invoices and put in e-invoices.
-pub fn payment_terms(doc: &DocumentRecord, days: i64) -> String {
+pub fn payment_terms(doc: &Document, days: i64) -> String {
     if is_credit_note(doc) {
         return "Credit to your account: it is applied to open or later invoices.".to_owned();
     }

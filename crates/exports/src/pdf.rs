@@ -12,11 +12,10 @@
 
 mod canvas;
 
-use krilla::Document;
 use krilla::image::Image;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use unitbill_store::DocumentRecord;
+use unitbill_domain::document::{CreditReason, Document};
 
 use crate::format::group;
 use crate::{
@@ -71,7 +70,7 @@ impl Columns {
     }
 }
 
-fn rows(ctx: &ExportContext, doc: &DocumentRecord) -> Vec<Row> {
+fn rows(ctx: &ExportContext, doc: &Document) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut current: Option<(Option<String>, Option<i64>)> = None;
     for line in &doc.lines {
@@ -150,7 +149,7 @@ fn draw_row(p: &mut Page<'_>, c: &Columns, row: &Row, y: f32) {
 fn first_header(
     p: &mut Page<'_>,
     ctx: &ExportContext,
-    doc: &DocumentRecord,
+    doc: &Document,
     c: &Columns,
     logo: Option<(f32, f32)>,
 ) -> f32 {
@@ -231,9 +230,11 @@ fn first_header(
         p.text(c.left, y, TEXT, &line);
     }
     if is_credit_note(doc) {
-        let why = match doc.credit_reason.as_deref() {
-            Some("void") => "This credit note takes back the whole invoice it voids.".to_owned(),
-            Some("run") => format!(
+        let why = match doc.credit_reason {
+            Some(CreditReason::Void) => {
+                "This credit note takes back the whole invoice it voids.".to_owned()
+            }
+            Some(CreditReason::Run) => format!(
                 "The charges and adjustments of {} net to a credit in your favor.",
                 doc.period
             ),
@@ -246,7 +247,7 @@ fn first_header(
 }
 
 /// The header of every later page; returns where the table starts.
-fn next_header(p: &mut Page<'_>, ctx: &ExportContext, doc: &DocumentRecord, c: &Columns) -> f32 {
+fn next_header(p: &mut Page<'_>, ctx: &ExportContext, doc: &Document, c: &Columns) -> f32 {
     let y = MARGIN + 12.0;
     p.text(c.left, y, sized(true, 11.0), &ctx.seller.name);
     let title = format!(
@@ -259,7 +260,7 @@ fn next_header(p: &mut Page<'_>, ctx: &ExportContext, doc: &DocumentRecord, c: &
 }
 
 /// The totals, the taxes rate by rate, and the terms; returns their height when drawn at `y`.
-fn totals(p: &mut Page<'_>, ctx: &ExportContext, doc: &DocumentRecord, c: &Columns, y: f32) -> f32 {
+fn totals(p: &mut Page<'_>, ctx: &ExportContext, doc: &Document, c: &Columns, y: f32) -> f32 {
     let cur = doc.currency.as_str();
     let label_x = c.right - 260.0;
     let mut y = y + 8.0;
@@ -310,7 +311,7 @@ fn totals(p: &mut Page<'_>, ctx: &ExportContext, doc: &DocumentRecord, c: &Colum
 fn footer(
     p: &mut Page<'_>,
     ctx: &ExportContext,
-    doc: &DocumentRecord,
+    doc: &Document,
     c: &Columns,
     h: f32,
     page: usize,
@@ -336,7 +337,7 @@ fn logo(ctx: &ExportContext) -> Option<(Image, f32, f32)> {
 }
 
 /// The PDF of a document (a draft is titled as such).
-pub fn render(ctx: &ExportContext, doc: &DocumentRecord) -> ExportResult<Vec<u8>> {
+pub fn render(ctx: &ExportContext, doc: &Document) -> ExportResult<Vec<u8>> {
     let fonts = Fonts::load()?;
     let (w, h) = match ctx.settings.pdf.page_size {
         PageSize::Letter => (612.0, 792.0),
@@ -387,7 +388,7 @@ pub fn render(ctx: &ExportContext, doc: &DocumentRecord) -> ExportResult<Vec<u8>
         footer(page, ctx, doc, &c, h, i + 1, count);
     }
 
-    let mut document = Document::new();
+    let mut document = krilla::Document::new();
     document.set_metadata(
         Metadata::new()
             .title(format!("{} {}", document_title(doc), document_label(doc)))

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
-use unitbill_store::DocumentRecord;
+use unitbill_domain::document::{CreditReason, Document};
 
 use crate::{
     ExportContext, ExportResult, Party, amount, combined_percent, is_credit_note, line_label,
@@ -99,7 +99,7 @@ struct Breakdown {
 
 /// A line's category and rate: `S` with its combined rate, `Z` when its rates add up to
 /// zero, `E` when it is not taxed.
-fn category(line: &unitbill_store::DocumentLineRecord) -> (&'static str, Decimal) {
+fn category(line: &unitbill_domain::document::DocumentLine) -> (&'static str, Decimal) {
     if !line.taxable || line.tax_rates.is_empty() {
         ("E", Decimal::ZERO)
     } else {
@@ -193,7 +193,7 @@ fn period(x: &mut Xml, span: Option<(jiff::civil::Date, jiff::civil::Date)>) {
 }
 
 /// The UBL XML of a posted invoice or credit note.
-pub fn render(ctx: &ExportContext, doc: &DocumentRecord) -> ExportResult<Vec<u8>> {
+pub fn render(ctx: &ExportContext, doc: &Document) -> ExportResult<Vec<u8>> {
     let number = require_number(doc)?;
     let credit = is_credit_note(doc);
     let root = if credit { "CreditNote" } else { "Invoice" };
@@ -240,13 +240,13 @@ pub fn render(ctx: &ExportContext, doc: &DocumentRecord) -> ExportResult<Vec<u8>
     if !taxes.is_empty() {
         x.leaf("cbc:Note", &format!("Taxes: {}", taxes.join("; ")));
     }
-    if let Some(reason) = doc.credit_reason.as_deref().filter(|_| credit) {
+    if let Some(reason) = doc.credit_reason.filter(|_| credit) {
         let text = match reason {
-            "void" => "Voids the invoice referenced below",
-            "run" => {
+            CreditReason::Void => "Voids the invoice referenced below",
+            CreditReason::Run => {
                 "Credit from the invoice run: the period's charges and adjustments net to a credit"
             }
-            _ => "Goodwill credit",
+            CreditReason::Goodwill => "Goodwill credit",
         };
         x.leaf("cbc:Note", text);
     }

@@ -109,7 +109,7 @@ fn the_journal_balances_and_receivables_equal_totals_less_payments() {
     // Expected: per company, invoices − credit notes − payments, in each currency.
     let mut expected: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
     for doc in &g.documents {
-        let sign = if doc.kind == "invoice" {
+        let sign = if doc.is_invoice() {
             Decimal::ONE
         } else {
             Decimal::NEGATIVE_ONE
@@ -165,7 +165,7 @@ fn pdfs_print_number_client_and_totals_and_long_invoices_span_pages() {
                 "{number}: no {expected:?} in\n{text}"
             );
         }
-        let title = if doc.kind == "invoice" {
+        let title = if doc.is_invoice() {
             "Invoice"
         } else {
             "Credit note"
@@ -193,7 +193,7 @@ fn pdfs_print_number_client_and_totals_and_long_invoices_span_pages() {
 fn a_draft_has_a_pdf_but_no_e_invoice_or_import_rows() {
     let g = golden();
     let mut draft = g.documents[0].clone();
-    draft.status = "draft".into();
+    draft.status = unitbill_domain::document::DocumentStatus::Draft;
     draft.number = None;
     assert!(pdf::render(&g.ctx, &draft).is_ok());
     assert!(ubl::render(&g.ctx, &draft).is_err());

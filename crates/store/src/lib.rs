@@ -328,7 +328,7 @@ pub trait InvoiceStore: Send + Sync {
         tenant_id: i64,
         from: &str,
         to: &str,
-    ) -> StoreResult<Vec<(DocumentLineRecord, String, Option<String>)>>;
+    ) -> StoreResult<Vec<unitbill_domain::document::PostedLine>>;
     /// Posts drafts, all or none, in one transaction: each takes the next number of its kind
     /// from the tenant's gapless sequence. A document that is not a draft (or does not exist)
     /// refuses the whole list; the database refuses a second posted invoice for a company and

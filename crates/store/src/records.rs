@@ -430,60 +430,11 @@ pub struct DatedUsage {
     pub value: unitbill_domain::usage::UsageValue,
 }
 
-/// One line of a stored document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DocumentLineRecord {
-    pub line_no: i64,
-    pub company_id: i64,
-    pub for_child: Option<String>,
-    pub contract_service_id: Option<i64>,
-    pub service_id: Option<i64>,
-    pub contract_id: Option<i64>,
-    /// The period the line is for (`YYYY-MM`).
-    pub period: String,
-    /// charge, adjustment or one_off.
-    pub kind: String,
-    pub description: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub quantity: rust_decimal::Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub unit_price: rust_decimal::Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: rust_decimal::Decimal,
-    pub taxable: bool,
-    pub tax_rates: Vec<unitbill_domain::invoice::TaxRate>,
-    pub stale: bool,
-}
+/// One line of a stored document: the domain's line, which the store maps its rows to.
+pub type DocumentLineRecord = unitbill_domain::document::DocumentLine;
 
-/// An invoice or credit note.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DocumentRecord {
-    pub id: i64,
-    /// The period of the run that made it (`YYYY-MM`).
-    pub period: String,
-    pub company_id: i64,
-    /// invoice or credit_note.
-    pub kind: String,
-    /// For credit notes: void, run or goodwill.
-    pub credit_reason: Option<String>,
-    /// draft, posted, partially_paid, paid or void.
-    pub status: String,
-    pub number: Option<String>,
-    pub currency: String,
-    pub issue_date: jiff::civil::Date,
-    pub due_date: Option<jiff::civil::Date>,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub subtotal: rust_decimal::Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub tax_total: rust_decimal::Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub total: rust_decimal::Decimal,
-    pub taxes: Vec<unitbill_domain::invoice::TaxLine>,
-    pub purchase_orders: Vec<String>,
-    pub voids_document_id: Option<i64>,
-    pub posted_at: Option<String>,
-    pub lines: Vec<DocumentLineRecord>,
-}
+/// An invoice or credit note: the domain's document, which the store maps its rows to.
+pub type DocumentRecord = unitbill_domain::document::Document;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OneOffRecord {
@@ -498,20 +449,8 @@ pub struct OneOffRecord {
     pub taxable: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PaymentRecord {
-    pub id: i64,
-    pub company_id: i64,
-    pub document_id: Option<i64>,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: rust_decimal::Decimal,
-    /// The part applied to the document; the rest is the company's credit balance.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub applied: rust_decimal::Decimal,
-    pub paid_on: jiff::civil::Date,
-    pub method: String,
-    pub reference: String,
-}
+/// A payment as stored: the domain's payment.
+pub type PaymentRecord = unitbill_domain::ledger::Payment;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CreditApplication {

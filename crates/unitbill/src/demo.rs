@@ -663,7 +663,7 @@ pub async fn finish_billing(engine: &Engine, tenant: &Tenant) -> Result<()> {
     let drafts: Vec<i64> = report
         .documents
         .iter()
-        .filter(|d| d.status == "draft")
+        .filter(|d| d.is_draft())
         .map(|d| d.id)
         .collect();
     engine.post_documents(tenant.id, &drafts).await?;

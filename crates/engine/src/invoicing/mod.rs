@@ -10,10 +10,9 @@ mod run;
 pub use payments::{AgingRow, PaymentInput};
 pub use run::{LineExplanation, RunReport};
 
-use jiff::civil::Date;
 use rust_decimal::Decimal;
-use unitbill_domain::billing::{DocumentKind, DraftDocument};
-use unitbill_domain::invoice::{LineKind, PricedLine, TaxRate, document_totals};
+use unitbill_domain::document::{CreditReason, Document};
+use unitbill_domain::invoice::{LineKind, TaxRate};
 use unitbill_domain::money::Currency;
 use unitbill_domain::period::Period;
 use unitbill_store::{DocumentLineRecord, DocumentRecord};
@@ -21,71 +20,9 @@ use unitbill_store::{DocumentLineRecord, DocumentRecord};
 use crate::tenants::tenant_today;
 use crate::{Engine, EngineError, EngineResult};
 
-pub(crate) fn kind_text(k: LineKind) -> String {
-    k.as_str().to_owned()
-}
-
-/// A draft of the run as the store keeps it.
-pub(crate) fn record_of(d: &DraftDocument) -> DocumentRecord {
-    let (kind, reason) = match d.kind {
-        DocumentKind::Invoice => ("invoice", None),
-        DocumentKind::CreditNote => ("credit_note", Some("run".to_owned())),
-    };
-    DocumentRecord {
-        id: 0,
-        period: d.period.to_string(),
-        company_id: d.company_id,
-        kind: kind.into(),
-        credit_reason: reason,
-        status: "draft".into(),
-        number: None,
-        currency: d.currency.code().into(),
-        issue_date: d.issue_date,
-        due_date: d.due_date,
-        subtotal: d.totals.subtotal,
-        tax_total: d.currency.round(d.totals.tax_total()),
-        total: d.totals.total,
-        taxes: d.totals.taxes.clone(),
-        purchase_orders: d.purchase_orders.clone(),
-        voids_document_id: None,
-        posted_at: None,
-        lines: d
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| DocumentLineRecord {
-                line_no: i as i64 + 1,
-                company_id: l.company_id,
-                for_child: l.for_child.clone(),
-                contract_service_id: l.contract_service,
-                service_id: l.service_id,
-                contract_id: l.contract_id,
-                period: l.period.to_string(),
-                kind: kind_text(l.kind),
-                description: l.description.clone(),
-                quantity: l.quantity,
-                unit_price: l.unit_price,
-                amount: l.amount,
-                taxable: l.taxable,
-                tax_rates: l.tax_rates.clone(),
-                stale: l.stale,
-            })
-            .collect(),
-    }
-}
-
-fn priced(l: &DocumentLineRecord) -> EngineResult<PricedLine> {
-    Ok(PricedLine {
-        kind: l
-            .kind
-            .parse()
-            .map_err(|_| EngineError::Conflict(format!("stored line kind {:?}", l.kind)))?,
-        quantity: l.quantity,
-        unit_price: l.unit_price,
-        amount: l.amount,
-        taxable: l.taxable,
-        tax_rates: l.tax_rates.clone(),
-    })
+/// A stored document's currency.
+fn stored_currency(code: &str) -> EngineResult<Currency> {
+    Currency::parse(code).map_err(|e| EngineError::Conflict(e.to_string()))
 }
 
 /// A goodwill credit line: an amount given back.
@@ -120,7 +57,7 @@ impl Engine {
                     period.next().first_day()
                 )));
             }
-            if doc.status != "draft" {
+            if !doc.can_post() {
                 return Err(EngineError::Conflict(format!(
                     "document {id} is {}, not a draft",
                     doc.status
@@ -138,28 +75,20 @@ impl Engine {
     /// what is due for those periods.
     pub async fn void_invoice(&self, tenant_id: i64, id: i64) -> EngineResult<DocumentRecord> {
         let invoice = self.store.document(tenant_id, id).await?;
-        if invoice.kind != "invoice" || invoice.status == "draft" || invoice.status == "void" {
-            return Err(EngineError::Conflict(format!(
+        let refused = || {
+            EngineError::Conflict(format!(
                 "only a posted invoice can be voided ({} is a {} {})",
                 invoice.number.as_deref().unwrap_or("draft"),
                 invoice.status,
                 invoice.kind
-            )));
+            ))
+        };
+        if !invoice.can_void() {
+            return Err(refused());
         }
-        // A credit note states as positive amounts what it takes back: each of its lines is
-        // the negation of the invoice-style line "minus the invoiced line", i.e. the invoiced
-        // line itself, so its totals equal the invoice's exactly.
-        let lines = invoice.lines.clone();
+        let currency = stored_currency(&invoice.currency)?;
         let today = tenant_today(self, &self.store.tenant(tenant_id).await?)?;
-        let note = self.credit_note(
-            &invoice.currency,
-            invoice.company_id,
-            &invoice.period,
-            today,
-            "void",
-            Some(id),
-            lines,
-        )?;
+        let note = invoice.void_note(currency, today).ok_or_else(refused)?;
         Ok(self
             .store
             .insert_posted_credit_note(tenant_id, &note, &self.now_text())
@@ -217,7 +146,7 @@ impl Engine {
                 service_id: None,
                 contract_id: None,
                 period: period.to_string(),
-                kind: kind_text(LineKind::OneOff),
+                kind: LineKind::OneOff,
                 description: l.description.trim().to_owned(),
                 quantity: Decimal::ONE,
                 unit_price: amount,
@@ -227,55 +156,19 @@ impl Engine {
                 stale: false,
             });
         }
-        let note = self.credit_note(
-            company.currency.code(),
+        let note = Document::credit_note(
+            company.currency,
             company_id,
             &period.to_string(),
             today,
-            "goodwill",
+            CreditReason::Goodwill,
             None,
             records,
-        )?;
+        );
         Ok(self
             .store
             .insert_posted_credit_note(tenant_id, &note, &self.now_text())
             .await?)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn credit_note(
-        &self,
-        currency: &str,
-        company_id: i64,
-        period: &str,
-        issue_date: Date,
-        reason: &str,
-        voids: Option<i64>,
-        lines: Vec<DocumentLineRecord>,
-    ) -> EngineResult<DocumentRecord> {
-        let cur = Currency::parse(currency).map_err(|e| EngineError::Conflict(e.to_string()))?;
-        let priced_lines = lines.iter().map(priced).collect::<EngineResult<Vec<_>>>()?;
-        let totals = document_totals(&priced_lines, cur);
-        Ok(DocumentRecord {
-            id: 0,
-            period: period.to_owned(),
-            company_id,
-            kind: "credit_note".into(),
-            credit_reason: Some(reason.to_owned()),
-            status: "draft".into(),
-            number: None,
-            currency: currency.to_owned(),
-            issue_date,
-            due_date: None,
-            subtotal: totals.subtotal,
-            tax_total: totals.tax_total(),
-            total: totals.total,
-            taxes: totals.taxes,
-            purchase_orders: Vec::new(),
-            voids_document_id: voids,
-            posted_at: None,
-            lines,
-        })
     }
 }
 
@@ -333,7 +226,7 @@ impl Engine {
             .store
             .documents(tenant_id, Some(&period.to_string()), Some(input.company_id))
             .await?;
-        if docs.iter().any(|d| d.status != "draft") {
+        if docs.iter().any(|d| d.status.is_posted()) {
             return Err(EngineError::Conflict(format!(
                 "the company's document for {period} is already posted: add the line to a later period"
             )));
@@ -365,7 +258,7 @@ impl Engine {
             .documents(tenant_id, None, None)
             .await?
             .iter()
-            .any(|d| d.status != "draft")
+            .any(|d| d.status.is_posted())
         {
             return Err(EngineError::Conflict(
                 "the billing start is fixed once a document is posted".into(),

@@ -3,6 +3,7 @@
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use unitbill_domain::document::DocumentStatus;
 use unitbill_domain::ledger;
 use unitbill_domain::money::parse_amount;
 use unitbill_store::{DocumentRecord, NewPayment, PaymentRecord};
@@ -55,7 +56,7 @@ impl Engine {
             .filter(|a| a.document_id == doc.id)
             .map(|a| a.amount)
             .sum();
-        Ok(doc.total - paid - credited)
+        Ok(doc.open_amount(paid, credited))
     }
 
     /// Records a payment against one invoice; what exceeds its open amount (all of it on a
@@ -67,7 +68,7 @@ impl Engine {
         input: &PaymentInput,
     ) -> EngineResult<PaymentRecord> {
         let doc = self.store.document(tenant_id, document_id).await?;
-        if doc.kind != "invoice" || doc.status == "draft" {
+        if !doc.can_receive_payment() {
             return Err(EngineError::Conflict(
                 "payments are recorded against posted invoices".into(),
             ));
@@ -109,7 +110,7 @@ impl Engine {
             .await?;
         let void: Vec<i64> = docs
             .iter()
-            .filter(|d| d.status == "void")
+            .filter(|d| d.status == DocumentStatus::Void)
             .map(|d| d.id)
             .collect();
         let payments: Vec<ledger::PaymentEntry> = self
@@ -125,11 +126,7 @@ impl Engine {
             .collect();
         let notes: Decimal = docs
             .iter()
-            .filter(|d| {
-                d.kind == "credit_note"
-                    && matches!(d.credit_reason.as_deref(), Some("run" | "goodwill"))
-                    && d.status != "draft"
-            })
+            .filter(|d| d.is_credit_balance())
             .map(|d| d.total)
             .sum();
         let applied: Decimal = self
@@ -150,7 +147,7 @@ impl Engine {
         amount: Option<&str>,
     ) -> EngineResult<Decimal> {
         let doc = self.store.document(tenant_id, document_id).await?;
-        if doc.kind != "invoice" || doc.status == "draft" || doc.status == "void" {
+        if !doc.can_apply_credit() {
             return Err(EngineError::Conflict(
                 "credit is applied to posted invoices".into(),
             ));
@@ -176,8 +173,7 @@ impl Engine {
         };
         let mut rows: std::collections::BTreeMap<i64, [Decimal; 5]> = Default::default();
         for doc in self.store.documents(tenant_id, None, None).await? {
-            if doc.kind != "invoice" || !matches!(doc.status.as_str(), "posted" | "partially_paid")
-            {
+            if !doc.is_open_receivable() {
                 continue;
             }
             let open = self.open_amount(tenant_id, &doc).await?;

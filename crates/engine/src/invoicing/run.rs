@@ -6,13 +6,13 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use unitbill_domain::billing::{Billed, OneOff, RunInput, UnitData, due_amount, run_documents};
+use unitbill_domain::document::{Document, net_billed};
 use unitbill_domain::period::Period;
 use unitbill_domain::rules::Timing;
 use unitbill_domain::setup::BillingSetup;
 use unitbill_domain::units::{ModuleDay, compute_day};
 use unitbill_store::{DocumentRecord, UnitRow, UnitSourceRow};
 
-use super::record_of;
 use crate::{Engine, EngineError, EngineResult};
 
 /// What a run did.
@@ -66,7 +66,7 @@ impl Engine {
             .documents(tenant_id, None, None)
             .await?
             .into_iter()
-            .filter(|d| d.status == "draft" && d.period.as_str() < period)
+            .filter(|d| d.is_draft() && d.period.as_str() < period)
             .map(|d| d.period)
             .collect();
         if let Some(earlier) = drafts_before.first() {
@@ -127,10 +127,7 @@ impl Engine {
         // goodwill credit note never does. The store checks again inside its transaction.
         let skip: HashSet<i64> = existing
             .iter()
-            .filter(|d| {
-                d.status != "draft"
-                    && (d.kind == "invoice" || d.credit_reason.as_deref() == Some("run"))
-            })
+            .filter(|d| d.closes_company_period())
             .map(|d| d.company_id)
             .collect();
 
@@ -170,7 +167,7 @@ impl Engine {
                 &billed,
             )
             .await?;
-            records.extend(output.documents.iter().map(record_of));
+            records.extend(output.documents.iter().map(Document::from_draft));
             problems.extend(output.problems.iter().map(ToString::to_string));
         }
         // All drafts of the run replace the old ones in one transaction: a crash or a
@@ -354,24 +351,11 @@ impl Engine {
 
     /// billed(Q): posted invoice lines less the lines of void and run credit notes.
     async fn billed(&self, tenant_id: i64, first: Period, last: Period) -> EngineResult<Billed> {
-        let mut billed: Billed = HashMap::new();
-        for (line, kind, reason) in self
+        let posted = self
             .store
             .posted_lines(tenant_id, &first.to_string(), &last.to_string())
-            .await?
-        {
-            let Some(cs) = line.contract_service_id else {
-                continue;
-            };
-            let q = period_of(&line.period)?;
-            let sign = match (kind.as_str(), reason.as_deref()) {
-                ("invoice", _) => Decimal::ONE,
-                ("credit_note", Some("void" | "run")) => Decimal::NEGATIVE_ONE,
-                _ => continue,
-            };
-            *billed.entry((cs, q)).or_default() += sign * line.amount;
-        }
-        Ok(billed)
+            .await?;
+        net_billed(&posted).map_err(|e| EngineError::field("period", e.to_string()))
     }
 
     /// The daily units and module orgs behind a document line.

@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 
 use jiff::civil::{Date, date};
 use rust_decimal::Decimal;
+use unitbill_domain::document::{
+    CreditReason, Document, DocumentKind, DocumentLine, DocumentStatus,
+};
 use unitbill_domain::invoice::{LineKind, PricedLine, TaxRate, credit_note_line, document_totals};
+use unitbill_domain::ledger::Payment;
 use unitbill_domain::money::{Currency, line_amount};
 use unitbill_exports::{CompanyInfo, ExportContext, ExportSettings, Party, PartySettings};
-use unitbill_store::{DocumentLineRecord, DocumentRecord, PaymentRecord};
 
 pub fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -79,15 +82,15 @@ fn document(
     currency: Currency,
     issue: Date,
     due: Option<Date>,
-    credit: Option<&str>,
+    credit: Option<CreditReason>,
     lines: Vec<L>,
-) -> DocumentRecord {
+) -> Document {
     // Run credit notes state the negation of the invoice-style lines they replace.
     let priced: Vec<PricedLine> = lines
         .iter()
         .map(|l| priced(l, currency))
         .map(|p| {
-            if credit == Some("run") {
+            if credit == Some(CreditReason::Run) {
                 credit_note_line(&p)
             } else {
                 p
@@ -95,18 +98,17 @@ fn document(
         })
         .collect();
     let totals = document_totals(&priced, currency);
-    DocumentRecord {
+    Document {
         id,
         period: "2026-11".into(),
         company_id: company,
         kind: if credit.is_some() {
-            "credit_note"
+            DocumentKind::CreditNote
         } else {
-            "invoice"
-        }
-        .into(),
-        credit_reason: credit.map(str::to_owned),
-        status: "posted".into(),
+            DocumentKind::Invoice
+        },
+        credit_reason: credit,
+        status: DocumentStatus::Posted,
         number: Some(number.into()),
         currency: currency.code().into(),
         issue_date: issue,
@@ -122,7 +124,7 @@ fn document(
             .iter()
             .zip(priced)
             .enumerate()
-            .map(|(i, (l, p))| DocumentLineRecord {
+            .map(|(i, (l, p))| DocumentLine {
                 line_no: i as i64 + 1,
                 company_id: l.company,
                 for_child: l.child.map(str::to_owned),
@@ -130,7 +132,7 @@ fn document(
                 service_id: l.service,
                 contract_id: l.contract,
                 period: l.period.into(),
-                kind: l.kind.as_str().into(),
+                kind: l.kind,
                 description: l.description.into(),
                 quantity: p.quantity,
                 unit_price: p.unit_price,
@@ -146,10 +148,10 @@ fn document(
 pub struct Golden {
     pub ctx: ExportContext,
     /// Every document of the period but the long one, in posting order.
-    pub documents: Vec<DocumentRecord>,
+    pub documents: Vec<Document>,
     /// A 120-line invoice.
-    pub long: DocumentRecord,
-    pub payments: Vec<PaymentRecord>,
+    pub long: Document,
+    pub payments: Vec<Payment>,
 }
 
 pub fn golden() -> Golden {
@@ -234,13 +236,13 @@ pub fn golden() -> Golden {
     let mut void = fabrikam.clone();
     void.id = 201;
     void.number = Some("CN-00001".into());
-    void.kind = "credit_note".into();
-    void.credit_reason = Some("void".into());
+    void.kind = DocumentKind::CreditNote;
+    void.credit_reason = Some(CreditReason::Void);
     void.due_date = None;
     void.issue_date = date(2026, 12, 5);
     void.voids_document_id = Some(103);
     let mut fabrikam = fabrikam;
-    fabrikam.status = "void".into();
+    fabrikam.status = DocumentStatus::Void;
 
     let run_credit = document(
         202,
@@ -249,7 +251,7 @@ pub fn golden() -> Golden {
         usd,
         dec1,
         None,
-        Some("run"),
+        Some(CreditReason::Run),
         vec![
             L {
                 period: "2026-10",
@@ -270,7 +272,7 @@ pub fn golden() -> Golden {
         usd,
         date(2026, 12, 3),
         None,
-        Some("goodwill"),
+        Some(CreditReason::Goodwill),
         vec![L {
             contract: None,
             service: None,
@@ -489,7 +491,7 @@ pub fn golden() -> Golden {
                amount: &str,
                applied: &str,
                on: Date,
-               reference: &str| PaymentRecord {
+               reference: &str| Payment {
         id,
         company_id: company,
         document_id: Some(doc),

@@ -406,12 +406,12 @@ async fn revenue_view(ctx: &Ctx) -> UiResult<RevenueView> {
             other += 1;
             continue;
         }
-        let sign = if d.kind == "credit_note" {
+        let sign = if d.is_credit_note() {
             Decimal::NEGATIVE_ONE
         } else {
             Decimal::ONE
         };
-        if d.status == "draft" {
+        if d.is_draft() {
             *drafts.entry(p).or_default() += sign * d.subtotal;
         } else {
             *posted.entry(p).or_default() += sign * d.subtotal;

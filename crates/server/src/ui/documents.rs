@@ -11,6 +11,8 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use rust_decimal::Decimal;
+use unitbill_domain::document::DocumentStatus;
+use unitbill_domain::invoice::LineKind;
 use unitbill_domain::period::Period;
 use unitbill_engine::EngineError;
 use unitbill_engine::invoicing::{GoodwillLine, PaymentInput};
@@ -65,7 +67,7 @@ struct DocumentPage {
     title: String,
     kind: String,
     is_invoice: bool,
-    status: String,
+    status: DocumentStatus,
     status_label: String,
     status_class: &'static str,
     company_id: i64,
@@ -157,10 +159,10 @@ async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
         .filter(|a| a.document_id == id)
         .map(|a| a.amount)
         .sum();
-    let is_invoice = d.kind == "invoice";
-    let live_invoice = is_invoice && d.status != "draft" && d.status != "void";
+    let is_invoice = d.is_invoice();
+    let live_invoice = d.can_void();
     let open = if live_invoice {
-        (d.total - paid - credited).max(Decimal::ZERO)
+        d.open_amount(paid, credited).max(Decimal::ZERO)
     } else {
         Decimal::ZERO
     };
@@ -179,9 +181,9 @@ async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
         title: doc_title(&d),
         kind: kind_label(&d),
         is_invoice,
-        status: d.status.clone(),
-        status_label: status_label(&d.status),
-        status_class: status_class(&d.status),
+        status: d.status,
+        status_label: status_label(d.status),
+        status_class: status_class(d.status),
         company_id: d.company_id,
         company: company.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
         period: d.period.clone(),
@@ -198,9 +200,9 @@ async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
             .iter()
             .map(|l| LineRow {
                 no: l.line_no,
-                kind: match l.kind.as_str() {
-                    "one_off" => "one-off".to_owned(),
-                    k => k.to_owned(),
+                kind: match l.kind {
+                    LineKind::OneOff => "one-off".to_owned(),
+                    k => k.to_string(),
                 },
                 period: l.period.clone(),
                 description: l.description.clone(),
@@ -242,11 +244,11 @@ async fn document_page(ctx: &Ctx, id: i64) -> UiResult<DocumentPage> {
             .collect(),
         credit_balance: money(balance, &cur),
         can_apply_credit: live_invoice && open > Decimal::ZERO && balance > Decimal::ZERO,
-        draft: d.status == "draft",
+        draft: d.is_draft(),
         post_from: period
             .map(|p| p.next().first_day().to_string())
             .unwrap_or_default(),
-        can_pay: is_invoice && d.status != "draft",
+        can_pay: d.can_receive_payment(),
         can_void: live_invoice,
         post_errors: Errors::default(),
         p_amount: if open > Decimal::ZERO {
@@ -357,7 +359,7 @@ pub(crate) async fn pay(
                     "Payment of {} {} recorded; the invoice is {}.{}",
                     money(p.amount, &doc.currency),
                     doc.currency,
-                    status_label(&doc.status),
+                    status_label(doc.status),
                     if extra > Decimal::ZERO {
                         format!(
                             " {} went to the company's credit balance.",

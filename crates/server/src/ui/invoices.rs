@@ -10,6 +10,7 @@ use axum::Form;
 use axum::extract::Query;
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use unitbill_domain::document::{CreditReason, DocumentKind, DocumentStatus};
 use unitbill_domain::period::Period;
 use unitbill_engine::invoicing::OneOffInput;
 use unitbill_store::{DocumentRecord, Role};
@@ -21,28 +22,29 @@ use super::{
 
 /// A document's kind as people read it.
 pub(crate) fn kind_label(d: &DocumentRecord) -> String {
-    match (d.kind.as_str(), d.credit_reason.as_deref()) {
-        ("invoice", _) => "Invoice".to_owned(),
-        ("credit_note", Some("void")) => "Credit note (void)".to_owned(),
-        ("credit_note", Some("run")) => "Credit note (run)".to_owned(),
-        ("credit_note", Some("goodwill")) => "Credit note (goodwill)".to_owned(),
-        ("credit_note", _) => "Credit note".to_owned(),
-        (k, _) => k.to_owned(),
+    match (d.kind, d.credit_reason) {
+        (DocumentKind::Invoice, _) => "Invoice".to_owned(),
+        (DocumentKind::CreditNote, Some(CreditReason::Void)) => "Credit note (void)".to_owned(),
+        (DocumentKind::CreditNote, Some(CreditReason::Run)) => "Credit note (run)".to_owned(),
+        (DocumentKind::CreditNote, Some(CreditReason::Goodwill)) => {
+            "Credit note (goodwill)".to_owned()
+        }
+        (DocumentKind::CreditNote, None) => "Credit note".to_owned(),
     }
 }
 
 /// A status as people read it.
-pub(crate) fn status_label(s: &str) -> String {
-    s.replace('_', " ")
+pub(crate) fn status_label(s: DocumentStatus) -> String {
+    s.as_str().replace('_', " ")
 }
 
 /// The badge class of a status.
-pub(crate) fn status_class(s: &str) -> &'static str {
+pub(crate) fn status_class(s: DocumentStatus) -> &'static str {
     match s {
-        "paid" => "ok",
-        "draft" | "partially_paid" => "warn",
-        "void" => "bad",
-        _ => "",
+        DocumentStatus::Paid => "ok",
+        DocumentStatus::Draft | DocumentStatus::PartiallyPaid => "warn",
+        DocumentStatus::Void => "bad",
+        DocumentStatus::Posted => "",
     }
 }
 
@@ -50,14 +52,10 @@ pub(crate) fn status_class(s: &str) -> &'static str {
 /// company whose total would be negative gets one instead of an invoice). Voided invoices,
 /// void and goodwill credit notes do not count.
 fn billed_total(d: &DocumentRecord) -> Option<Decimal> {
-    match (
-        d.kind.as_str(),
-        d.credit_reason.as_deref(),
-        d.status.as_str(),
-    ) {
-        ("invoice", _, "void") => None,
-        ("invoice", _, _) => Some(d.total),
-        ("credit_note", Some("run"), _) => Some(-d.total),
+    match (d.kind, d.credit_reason, d.status) {
+        (DocumentKind::Invoice, _, DocumentStatus::Void) => None,
+        (DocumentKind::Invoice, _, _) => Some(d.total),
+        (DocumentKind::CreditNote, Some(CreditReason::Run), _) => Some(-d.total),
         _ => None,
     }
 }
@@ -75,7 +73,7 @@ struct DocRow {
     company_id: i64,
     company: String,
     kind: String,
-    status: String,
+    status: DocumentStatus,
     status_label: String,
     status_class: &'static str,
     lines: usize,
@@ -199,7 +197,7 @@ async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
         .documents(t, Some(&period.prev().to_string()), None)
         .await?
     {
-        if d.status == "draft" {
+        if d.is_draft() {
             continue;
         }
         if let Some(v) = billed_total(&d) {
@@ -246,14 +244,14 @@ async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
             };
             DocRow {
                 id: d.id,
-                draft: d.status == "draft",
+                draft: d.is_draft(),
                 number: d.number.clone().unwrap_or_default(),
                 company_id: d.company_id,
                 company: names.get(&d.company_id).cloned().unwrap_or_default(),
                 kind: kind_label(d),
-                status_label: status_label(&d.status),
-                status_class: status_class(&d.status),
-                status: d.status.clone(),
+                status_label: status_label(d.status),
+                status_class: status_class(d.status),
+                status: d.status,
                 lines: d.lines.len(),
                 stale_lines: d.lines.iter().filter(|l| l.stale).count(),
                 subtotal: money(d.subtotal, &d.currency),
@@ -276,11 +274,7 @@ async fn invoices_page(ctx: &Ctx, period: Period) -> UiResult<InvoicesPage> {
             previous_total += *prev;
         }
     }
-    let drafts = docs
-        .iter()
-        .filter(|d| d.status == "draft")
-        .map(|d| d.id)
-        .collect();
+    let drafts = docs.iter().filter(|d| d.is_draft()).map(|d| d.id).collect();
     let mut company_options: Vec<CompanyOption> = companies
         .iter()
         .map(|c| CompanyOption {

@@ -2,6 +2,8 @@
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+use unitbill_domain::document::{CreditReason, DocumentKind, DocumentStatus, PostedLine};
+use unitbill_domain::invoice::LineKind;
 use unitbill_domain::ledger;
 use unitbill_domain::numbering::format_number;
 
@@ -15,7 +17,7 @@ use crate::{
 struct LockedInvoice {
     id: i64,
     company_id: i64,
-    status: String,
+    status: DocumentStatus,
     total: Decimal,
 }
 
@@ -33,6 +35,27 @@ fn day(s: &str) -> StoreResult<Date> {
 
 fn json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(|_| corrupt("json", s))
+}
+
+// The TEXT columns of documents and their lines hold the enums' `as_str` spellings (the
+// partial unique index of the migrations names 'draft', 'invoice' and 'run'): read back, any
+// other text is corruption.
+
+fn doc_kind(s: &str) -> StoreResult<DocumentKind> {
+    DocumentKind::parse(s).ok_or_else(|| corrupt("document kind", s))
+}
+
+fn doc_status(s: &str) -> StoreResult<DocumentStatus> {
+    DocumentStatus::parse(s).ok_or_else(|| corrupt("document status", s))
+}
+
+fn credit_reason(s: Option<&str>) -> StoreResult<Option<CreditReason>> {
+    s.map(|r| CreditReason::parse(r).ok_or_else(|| corrupt("credit reason", r)))
+        .transpose()
+}
+
+fn line_kind(s: &str) -> StoreResult<LineKind> {
+    s.parse().map_err(|_| corrupt("line kind", s))
 }
 
 const DOC_COLUMNS: &str = "id, period, company_id, kind, credit_reason, status, number, currency, issue_date, due_date, \
@@ -64,9 +87,9 @@ fn doc(r: DocRow) -> StoreResult<DocumentRecord> {
         id: r.id,
         period: r.period,
         company_id: r.company_id,
-        kind: r.kind,
-        credit_reason: r.credit_reason,
-        status: r.status,
+        kind: doc_kind(&r.kind)?,
+        credit_reason: credit_reason(r.credit_reason.as_deref())?,
+        status: doc_status(&r.status)?,
         number: r.number,
         currency: r.currency,
         issue_date: day(&r.issue_date)?,
@@ -112,7 +135,7 @@ fn line(r: LineRow) -> StoreResult<DocumentLineRecord> {
         service_id: r.4,
         contract_id: r.5,
         period: r.6,
-        kind: r.7,
+        kind: line_kind(&r.7)?,
         description: r.8,
         quantity: dec(&r.9)?,
         unit_price: dec(&r.10)?,
@@ -233,7 +256,7 @@ sql_backend! {
             self.document(tenant_id, id).await
         }
 
-        async fn posted_lines(&self, tenant_id: i64, from: &str, to: &str) -> StoreResult<Vec<(DocumentLineRecord, String, Option<String>)>> {
+        async fn posted_lines(&self, tenant_id: i64, from: &str, to: &str) -> StoreResult<Vec<PostedLine>> {
             // Lines first, then the kinds of their documents: two set-based reads.
             let cols = LINE_COLUMNS.split(", ").map(|c| format!("l.{}", c.trim())).collect::<Vec<_>>().join(", ");
             let sql = format!(
@@ -248,7 +271,9 @@ sql_backend! {
             lines
                 .into_iter()
                 .zip(kinds)
-                .map(|(l, (_, _, kind, reason))| Ok((line(l)?, kind, reason)))
+                .map(|(l, (_, _, kind, reason))| {
+                    Ok(PostedLine { line: line(l)?, kind: doc_kind(&kind)?, credit_reason: credit_reason(reason.as_deref())? })
+                })
                 .collect()
         }
 
@@ -287,7 +312,7 @@ sql_backend! {
                 let Some((kind, issue)) = claimed else {
                     return Err(StoreError::Conflict(format!("document {id} is not a draft (posted already?)")));
                 };
-                let number = Self::next_number(&mut tx, tenant_id, &kind, &issue).await?;
+                let number = Self::next_number(&mut tx, tenant_id, doc_kind(&kind)?, &issue).await?;
                 sqlx::query("UPDATE documents SET number = $3 WHERE tenant_id = $1 AND id = $2")
                     .bind(tenant_id)
                     .bind(*id)
@@ -318,7 +343,7 @@ sql_backend! {
                 }
             }
             let id = Self::insert_document(&mut tx, tenant_id, note, now).await?;
-            let number = Self::next_number(&mut tx, tenant_id, "credit_note", &date_text(note.issue_date)).await?;
+            let number = Self::next_number(&mut tx, tenant_id, DocumentKind::CreditNote, &date_text(note.issue_date)).await?;
             sqlx::query("UPDATE documents SET status = 'posted', number = $3, posted_at = $4 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(id)
@@ -364,7 +389,7 @@ sql_backend! {
         async fn record_payment(&self, tenant_id: i64, p: &NewPayment, now: &str) -> StoreResult<PaymentRecord> {
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
             let doc = Self::lock_invoice(&mut tx, tenant_id, p.document_id).await?;
-            let voided = doc.status == "void";
+            let voided = doc.status == DocumentStatus::Void;
             let open = Self::open_amount_in(&mut tx, tenant_id, doc.id, doc.total).await?;
             let applied = ledger::payment_applied(p.amount, open, voided);
             let (id,): (i64,) = sqlx::query_as(
@@ -401,7 +426,7 @@ sql_backend! {
         async fn apply_credit(&self, tenant_id: i64, document_id: i64, wanted: Option<Decimal>, now: &str) -> StoreResult<Decimal> {
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
             let doc = Self::lock_invoice(&mut tx, tenant_id, document_id).await?;
-            if doc.status == "void" {
+            if doc.status == DocumentStatus::Void {
                 return Err(StoreError::Conflict("credit is applied to posted invoices, not voided ones".into()));
             }
             // The company row is the lock two credit applications of one company queue on.
@@ -472,25 +497,24 @@ sql_backend! {
     async fn next_number(
         tx: &mut sqlx::Transaction<'_, DB>,
         tenant_id: i64,
-        kind: &str,
+        kind: DocumentKind,
         issue_date: &str,
     ) -> StoreResult<String> {
         sqlx::query::<DB>("INSERT INTO number_sequences (tenant_id, kind, next_value) VALUES ($1, $2, 1) ON CONFLICT (tenant_id, kind) DO NOTHING")
             .bind(tenant_id)
-            .bind(kind)
+            .bind(kind.as_str())
             .execute(&mut **tx)
             .await?;
         let (seq,): (i64,) = sqlx::query_as::<DB, (i64,)>(
             "UPDATE number_sequences SET next_value = next_value + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING next_value - 1",
         )
         .bind(tenant_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .fetch_one(&mut **tx)
         .await?;
-        let column = if kind == "credit_note" {
-            "credit_note_number_format"
-        } else {
-            "invoice_number_format"
+        let column = match kind {
+            DocumentKind::CreditNote => "credit_note_number_format",
+            DocumentKind::Invoice => "invoice_number_format",
         };
         let (pattern,): (String,) = sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(format!(
             "SELECT {column} FROM tenants WHERE id = $1"
@@ -521,7 +545,8 @@ sql_backend! {
             .fetch_optional(&mut **tx)
             .await?;
         let (company_id, kind, status, total) = row.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
-        if kind != "invoice" || status == "draft" {
+        let (kind, status) = (doc_kind(&kind)?, doc_status(&status)?);
+        if kind != DocumentKind::Invoice || !status.is_posted() {
             return Err(StoreError::Conflict("payments and credit are recorded against posted invoices".into()));
         }
         Ok(LockedInvoice { id, company_id, status, total: dec(&total)? })
@@ -591,7 +616,7 @@ sql_backend! {
                 Ok(ledger::PaymentEntry {
                     amount: dec(amount)?,
                     applied: dec(applied)?,
-                    on_voided_invoice: status.as_deref() == Some("void"),
+                    on_voided_invoice: status.as_deref().map(doc_status).transpose()? == Some(DocumentStatus::Void),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -610,12 +635,12 @@ sql_backend! {
         tx: &mut sqlx::Transaction<'_, DB>,
         tenant_id: i64,
         id: i64,
-        status: &str,
+        status: DocumentStatus,
     ) -> StoreResult<()> {
         sqlx::query::<DB>("UPDATE documents SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status <> 'draft' AND status <> 'void'")
             .bind(tenant_id)
             .bind(id)
-            .bind(status)
+            .bind(status.as_str())
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -636,7 +661,7 @@ sql_backend! {
         .bind(d.period.as_str())
         .bind(d.company_id)
         .bind(d.kind.as_str())
-        .bind(d.credit_reason.clone())
+        .bind(d.credit_reason.map(CreditReason::as_str))
         .bind(d.currency.as_str())
         .bind(date_text(d.issue_date))
         .bind(d.due_date.map(date_text))
