@@ -95,7 +95,9 @@ impl SqlStore<sqlx::Sqlite> {
         // A migration that rebuilds tables turns foreign keys off on its connection; every
         // connection the store uses must enforce them.
         let pool = if in_memory {
-            sqlx::query("PRAGMA foreign_keys = ON").execute(&pool).await?;
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&pool)
+                .await?;
             pool
         } else {
             pool.close().await;
