@@ -23,9 +23,7 @@ use crate::{Engine, EngineError, EngineResult};
 pub const SETTINGS_DIR_ENV: &str = "UNITBILL_EXPORT_SETTINGS_DIR";
 
 /// What a document or a period is exported as.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Pdf,

@@ -15,7 +15,7 @@ use unitbill_store::{CompanyImport, CompanyRecord};
 use crate::{Engine, EngineError, EngineResult};
 
 /// What happened (or would happen) to one row.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ImportRow {
     /// 1-based line in the file, the header being line 1.
     pub line: usize,
@@ -24,11 +24,10 @@ pub struct ImportRow {
     pub action: String,
     /// Fields that change on an update.
     pub changes: Vec<String>,
-    #[schema(value_type = Vec<Object>)]
     pub errors: Vec<FieldError>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
     pub dry_run: bool,
     /// False when any row has errors: then nothing was written.

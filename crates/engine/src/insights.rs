@@ -17,7 +17,7 @@ pub const JUMP_SHARE: f64 = 0.5;
 pub const JUMP_MIN_UNITS: i64 = 5;
 
 /// One item of the inbox.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Insight {
     /// Stable identity: dismissing or resolving is remembered by key.
     pub key: String,

@@ -14,7 +14,7 @@ use crate::setup::{Problems, date};
 use crate::{Engine, EngineError, EngineResult};
 
 /// One org mapping change as an admin asks for it.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct OrgMappingInput {
     pub module: String,
     pub org_id: String,
@@ -30,7 +30,7 @@ fn mapped() -> String {
     "mapped".into()
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ServiceMappingInput {
     pub module: String,
     pub billing_type: String,
@@ -39,14 +39,14 @@ pub struct ServiceMappingInput {
     pub effective_from: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ModuleBillingInput {
     pub enabled: bool,
     pub effective_from: Option<String>,
 }
 
 /// A suggested company for an unmapped org.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrgSuggestion {
     pub module: String,
     pub org_id: String,
@@ -55,7 +55,7 @@ pub struct OrgSuggestion {
     pub candidates: Vec<Candidate>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub company_id: i64,
     pub company_name: String,

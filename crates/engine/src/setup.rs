@@ -39,7 +39,7 @@ pub(crate) fn date(field: &str, s: &str) -> EngineResult<Date> {
 }
 
 /// A company as an admin enters it.
-#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Default)]
 pub struct CompanyInput {
     pub name: Option<String>,
     pub status: Option<String>,
@@ -60,7 +60,7 @@ fn changed(engine: &Engine, by: &str) -> Changed {
 }
 
 /// A service of the catalog.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ServiceInput {
     pub name: String,
     /// Default unit price (a decimal string, e.g. "4.50").
@@ -79,7 +79,7 @@ fn yes() -> bool {
 }
 
 /// A recurring service contract.
-#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Default)]
 pub struct ContractInput {
     pub company_id: Option<i64>,
     pub name: Option<String>,
@@ -94,7 +94,7 @@ pub struct ContractInput {
 }
 
 /// A service added to a contract, or a change of its terms.
-#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Default)]
 pub struct ContractServiceInput {
     pub service_id: Option<i64>,
     pub description: Option<String>,

@@ -175,7 +175,7 @@ impl Engine {
 }
 
 /// Tenant settings an admin may change (only the fields given).
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct SettingsInput {
     pub name: Option<String>,
     /// IANA zone; periods are civil months there.

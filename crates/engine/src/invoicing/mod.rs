@@ -26,7 +26,7 @@ fn stored_currency(code: &str) -> EngineResult<Currency> {
 }
 
 /// A goodwill credit line: an amount given back.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct GoodwillLine {
     pub description: String,
     /// Positive amount given back, e.g. "25.00".
@@ -174,7 +174,7 @@ impl Engine {
 
 /// A one-off charge (positive price) or credit (negative price) for a company's invoice of the
 /// run closing `period`.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct OneOffInput {
     pub company_id: i64,
     /// `YYYY-MM`: the period whose run carries the line.

@@ -12,7 +12,7 @@ use crate::ingest::parse_date;
 use crate::tenants::tenant_today;
 use crate::{Engine, EngineError, EngineResult};
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct PaymentInput {
     /// Decimal string, e.g. "120.50".
     pub amount: String,
@@ -25,7 +25,7 @@ pub struct PaymentInput {
 }
 
 /// Open receivables of one company by age.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct AgingRow {
     pub company_id: i64,
     pub current: String,

@@ -16,11 +16,10 @@ use unitbill_store::{DocumentRecord, UnitRow, UnitSourceRow};
 use crate::{Engine, EngineError, EngineResult};
 
 /// What a run did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub period: String,
     pub billing_start: String,
-    #[schema(value_type = Vec<Object>)]
     pub documents: Vec<DocumentRecord>,
     /// Contract services that could not be billed, with why.
     pub problems: Vec<String>,
@@ -30,13 +29,11 @@ pub struct RunReport {
 }
 
 /// The days and module orgs behind one line.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LineExplanation {
     pub contract_service_id: i64,
     pub period: String,
-    #[schema(value_type = Vec<Object>)]
     pub days: Vec<UnitRow>,
-    #[schema(value_type = Vec<Object>)]
     pub sources: Vec<UnitSourceRow>,
 }
 

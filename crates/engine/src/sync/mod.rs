@@ -28,7 +28,7 @@ use crate::{Engine, EngineError, EngineResult};
 const DAYS_PER_BATCH: usize = 7;
 
 /// What a sync did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
     /// First day recomputed (None: nothing to do).
     pub from: Option<String>,

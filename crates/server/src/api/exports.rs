@@ -10,10 +10,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use unitbill_engine::exports::{ExportFile, ExportFormat, amount, export_scope};
 
 use crate::AppState;
+use crate::api::wire::exports::{BatchDocument, BatchListing};
 use crate::auth::TenantCaller;
 use crate::problem::{ApiResult, Problem};
 
@@ -90,31 +91,11 @@ pub struct BatchQuery {
     pub part: Option<usize>,
 }
 
-/// One document of a PDF / UBL batch, with where to download it.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct BatchDocument {
-    pub id: i64,
-    pub number: Option<String>,
-    pub kind: String,
-    pub status: String,
-    pub company_id: i64,
-    pub currency: String,
-    pub total: String,
-    pub url: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct BatchListing {
-    pub period: String,
-    pub format: ExportFormat,
-    pub documents: Vec<BatchDocument>,
-}
-
 /// A period's posted documents (`all` for every period): the CSV or journal file for
 /// `quickbooks`, `xero` and `journal` (headers `X-Export-Part` and `X-Export-Files` name the
 /// files of a batch that has several; `?part=N` picks one), or for `pdf` and `ubl` the list
 /// of documents with their download URLs.
-#[utoipa::path(get, path = "/api/v1/exports/{period}/{format}", params(("period" = String, Path, description = "YYYY-MM or all"), ("format" = ExportFormat, Path), ("part" = Option<usize>, Query)), responses((status = 200, description = "quickbooks and xero: the CSV file; journal: the hledger journal; pdf and ubl: the documents with their download URLs", content((String = "text/csv"), (String = "text/plain"), (BatchListing = "application/json"))), (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/exports/{period}/{format}", params(("period" = String, Path, description = "YYYY-MM or all"), ("format" = crate::api::wire::exports::ExportFormat, Path), ("part" = Option<usize>, Query)), responses((status = 200, description = "quickbooks and xero: the CSV file; journal: the hledger journal; pdf and ubl: the documents with their download URLs", content((String = "text/csv"), (String = "text/plain"), (BatchListing = "application/json"))), (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
 pub async fn batch(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -143,7 +124,7 @@ pub async fn batch(
             .collect();
         return Ok(Json(BatchListing {
             period: scope.map_or_else(|| "all".to_owned(), |p| p.to_string()),
-            format,
+            format: format.into(),
             documents,
         })
         .into_response());

@@ -3,13 +3,14 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use unitbill_engine::invoicing::{
-    AgingRow, GoodwillLine, LineExplanation, OneOffInput, PaymentInput, RunReport,
-};
+use serde::Deserialize;
 use unitbill_store::{DocumentRecord, OneOffRecord, PaymentRecord, Role};
 
 use crate::AppState;
+use crate::api::wire::invoicing::{
+    AgingRow, ApplyCreditInput, BillingStartInput, GoodwillInput, LineExplanation, OneOffInput,
+    OpenPeriod, PaymentInput, PostInput, RunInput, RunReport,
+};
 use crate::auth::TenantCaller;
 use crate::problem::ApiResult;
 
@@ -31,15 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/aging", get(aging))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct RunInput {
-    /// The period the run closes, `YYYY-MM`.
-    pub period: String,
-    /// Post the drafts at once (refused before the first day after the period).
-    #[serde(default)]
-    pub post: bool,
-}
-
 /// Run (or re-run) the close of a period: sync, then one draft per company.
 #[utoipa::path(post, path = "/api/v1/invoice-runs", request_body = RunInput, responses((status = 200, body = RunReport), (status = 409, body = crate::Problem)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn run(
@@ -51,15 +43,9 @@ pub async fn run(
     Ok(Json(
         s.engine
             .invoice_run(caller.tenant_id(), &input.period, input.post)
-            .await?,
+            .await?
+            .into(),
     ))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct OpenPeriod {
-    /// None before the first run: changes then count from the start of history.
-    pub period: Option<String>,
-    pub default_effective_date: String,
 }
 
 /// The open period and the default effective date of changes.
@@ -77,11 +63,6 @@ pub async fn open_period(
             .await?
             .to_string(),
     }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct BillingStartInput {
-    pub billing_start: String,
 }
 
 /// Change the billing start (before anything is posted).
@@ -128,11 +109,6 @@ pub async fn show(
     Ok(Json(s.engine.find_document(caller.tenant_id(), &id).await?))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct PostInput {
-    pub ids: Vec<i64>,
-}
-
 /// Approve and post drafts (numbers from the gapless sequence).
 #[utoipa::path(post, path = "/api/v1/documents/post", request_body = PostInput, responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn post_many(
@@ -170,14 +146,9 @@ pub async fn pay(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .record_payment(caller.tenant_id(), id, &input)
+            .record_payment(caller.tenant_id(), id, &input.into())
             .await?,
     ))
-}
-
-#[derive(Deserialize, utoipa::ToSchema, Default)]
-pub struct ApplyCreditInput {
-    pub amount: Option<String>,
 }
 
 /// Apply the company's credit balance to an invoice.
@@ -205,15 +176,11 @@ pub async fn explain(
     Path((id, line)): Path<(i64, i64)>,
 ) -> ApiResult<Json<LineExplanation>> {
     Ok(Json(
-        s.engine.explain_line(caller.tenant_id(), id, line).await?,
+        s.engine
+            .explain_line(caller.tenant_id(), id, line)
+            .await?
+            .into(),
     ))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct GoodwillInput {
-    pub company_id: i64,
-    pub period: Option<String>,
-    pub lines: Vec<GoodwillLine>,
 }
 
 /// Give amounts back to a company (a goodwill credit note, never re-billed).
@@ -224,13 +191,14 @@ pub async fn goodwill(
     Json(input): Json<GoodwillInput>,
 ) -> ApiResult<Json<DocumentRecord>> {
     caller.require(Role::Billing)?;
+    let lines: Vec<_> = input.lines.into_iter().map(Into::into).collect();
     Ok(Json(
         s.engine
             .goodwill_credit(
                 caller.tenant_id(),
                 input.company_id,
                 input.period.as_deref(),
-                &input.lines,
+                &lines,
             )
             .await?,
     ))
@@ -245,7 +213,9 @@ pub async fn one_off(
 ) -> ApiResult<Json<OneOffRecord>> {
     caller.require(Role::Billing)?;
     Ok(Json(
-        s.engine.add_one_off(caller.tenant_id(), &input).await?,
+        s.engine
+            .add_one_off(caller.tenant_id(), &input.into())
+            .await?,
     ))
 }
 
@@ -271,5 +241,6 @@ pub async fn aging(
     State(s): State<AppState>,
     caller: TenantCaller,
 ) -> ApiResult<Json<Vec<AgingRow>>> {
-    Ok(Json(s.engine.aging(caller.tenant_id(), None).await?))
+    let rows = s.engine.aging(caller.tenant_id(), None).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }

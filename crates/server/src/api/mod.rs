@@ -6,6 +6,7 @@ pub(crate) mod setup;
 pub(crate) mod sync;
 pub(crate) mod tenant;
 pub(crate) mod usage;
+pub(crate) mod wire;
 
 use axum::Router;
 

@@ -6,10 +6,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use unitbill_domain::invoice::TaxRate;
-use unitbill_engine::mapping::{
-    ModuleBillingInput, OrgMappingInput, OrgSuggestion, ServiceMappingInput,
-};
-use unitbill_engine::setup::{CompanyInput, ContractInput, ContractServiceInput, ServiceInput};
 use unitbill_engine::{EngineError, tenants::tenant_today};
 use unitbill_store::{
     CompanyRecord, ContractRecord, ContractServiceRecord, ModuleBillingChange, OrgMappingChange,
@@ -17,6 +13,12 @@ use unitbill_store::{
 };
 
 use crate::AppState;
+use crate::api::wire::mapping::{
+    AcceptInput, ModuleBillingInput, OrgMappingInput, OrgSuggestion, ServiceMappingInput,
+};
+use crate::api::wire::setup::{
+    CompanyInput, ContractInput, ContractServiceInput, ImportReport, ServiceInput, TaxRateInput,
+};
 use crate::auth::TenantCaller;
 use crate::problem::ApiResult;
 
@@ -61,13 +63,6 @@ fn actor(caller: &TenantCaller) -> String {
     format!("token:{} ({})", caller.0.id, caller.0.name)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct TaxRateInput {
-    pub name: String,
-    /// Percent as a decimal string: "4" is 4%.
-    pub percent: String,
-}
-
 /// Create or change a named tax rate.
 #[utoipa::path(post, path = "/api/v1/tax-rates", request_body = TaxRateInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "setup")]
 pub async fn put_tax_rate(
@@ -101,7 +96,7 @@ pub async fn create_company(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .save_company(caller.tenant_id(), None, &input)
+            .save_company(caller.tenant_id(), None, &input.into())
             .await?,
     ))
 }
@@ -117,7 +112,7 @@ pub async fn update_company(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .save_company(caller.tenant_id(), Some(id), &input)
+            .save_company(caller.tenant_id(), Some(id), &input.into())
             .await?,
     ))
 }
@@ -139,7 +134,9 @@ pub async fn create_service(
 ) -> ApiResult<Json<ServiceRecord>> {
     caller.require(Role::Billing)?;
     Ok(Json(
-        s.engine.create_service(caller.tenant_id(), &input).await?,
+        s.engine
+            .create_service(caller.tenant_id(), &input.into())
+            .await?,
     ))
 }
 
@@ -161,7 +158,7 @@ pub async fn create_contract(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .save_contract(caller.tenant_id(), None, &input)
+            .save_contract(caller.tenant_id(), None, &input.into())
             .await?,
     ))
 }
@@ -177,7 +174,7 @@ pub async fn update_contract(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .save_contract(caller.tenant_id(), Some(id), &input)
+            .save_contract(caller.tenant_id(), Some(id), &input.into())
             .await?,
     ))
 }
@@ -201,7 +198,7 @@ pub async fn add_contract_service(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .add_contract_service(caller.tenant_id(), id, &input, &actor(&caller))
+            .add_contract_service(caller.tenant_id(), id, &input.into(), &actor(&caller))
             .await?,
     ))
 }
@@ -217,7 +214,7 @@ pub async fn change_contract_service(
     caller.require(Role::Billing)?;
     let terms = s
         .engine
-        .change_contract_service(caller.tenant_id(), id, &input, &actor(&caller))
+        .change_contract_service(caller.tenant_id(), id, &input.into(), &actor(&caller))
         .await?;
     Ok(Json(serde_json::to_value(terms).expect("serializable")))
 }
@@ -250,7 +247,7 @@ pub async fn set_module_billing(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .set_module_billing(caller.tenant_id(), &module, &input, &actor(&caller))
+            .set_module_billing(caller.tenant_id(), &module, &input.into(), &actor(&caller))
             .await?,
     ))
 }
@@ -278,6 +275,7 @@ pub async fn map_orgs(
         other => serde_json::from_value(other).map(|one| vec![one]),
     }
     .map_err(|e| EngineError::field("body", e.to_string()))?;
+    let inputs: Vec<_> = inputs.into_iter().map(Into::into).collect();
     Ok(Json(
         s.engine
             .map_orgs(caller.tenant_id(), &inputs, &actor(&caller))
@@ -307,7 +305,7 @@ pub async fn map_service(
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
-            .map_service(caller.tenant_id(), id, &input, &actor(&caller))
+            .map_service(caller.tenant_id(), id, &input.into(), &actor(&caller))
             .await?,
     ))
 }
@@ -338,13 +336,8 @@ pub async fn suggestions(
         Some(d) => unitbill_engine::ingest::parse_date("date", &d)?,
         None => tenant_today(&s.engine, &s.engine.tenant(caller.tenant_id()).await?)?,
     };
-    Ok(Json(s.engine.suggestions(caller.tenant_id(), day).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct AcceptInput {
-    /// Default: the matcher's tuned threshold.
-    pub threshold: Option<f64>,
+    let suggestions = s.engine.suggestions(caller.tenant_id(), day).await?;
+    Ok(Json(suggestions.into_iter().map(Into::into).collect()))
 }
 
 /// Map every unmapped org whose best suggestion reaches the threshold.
@@ -378,17 +371,18 @@ pub struct ImportQuery {
 /// bill_to, external_ref). Every row is checked first; nothing is written unless all rows are
 /// valid. `dry_run=true` reports what would change.
 #[utoipa::path(post, path = "/api/v1/companies/import", params(("dry_run" = Option<bool>, Query)), request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = unitbill_engine::import::ImportReport)), security(("api_token" = [])), tag = "setup")]
+    responses((status = 200, body = ImportReport)), security(("api_token" = [])), tag = "setup")]
 pub async fn import_companies(
     State(s): State<AppState>,
     caller: TenantCaller,
     Query(q): Query<ImportQuery>,
     body: String,
-) -> ApiResult<Json<unitbill_engine::import::ImportReport>> {
+) -> ApiResult<Json<ImportReport>> {
     caller.require(Role::Billing)?;
     Ok(Json(
         s.engine
             .import_companies(caller.tenant_id(), &body, q.dry_run)
-            .await?,
+            .await?
+            .into(),
     ))
 }

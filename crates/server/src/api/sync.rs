@@ -6,11 +6,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use unitbill_engine::EngineError;
 use unitbill_engine::ingest::parse_date;
-use unitbill_engine::sync::SyncReport;
 use unitbill_engine::tenants::tenant_today;
 use unitbill_store::{ActivityRecord, Role, UnitRow, UnitSourceRow};
 
 use crate::AppState;
+use crate::api::wire::sync::{Insight, InsightStatusInput, SyncInput, SyncReport};
 use crate::auth::TenantCaller;
 use crate::problem::ApiResult;
 
@@ -22,14 +22,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/activity", get(activity))
         .route("/api/v1/insights", get(insights))
         .route("/api/v1/insights/{key}", axum::routing::put(set_insight))
-}
-
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-pub struct SyncInput {
-    /// Sync through this date (default: yesterday in the tenant's time zone).
-    pub through: Option<String>,
-    /// Also recompute from this date on.
-    pub from: Option<String>,
 }
 
 /// Sync now: bring the unit history up to date (idempotent; catches up missed days).
@@ -53,7 +45,7 @@ pub async fn sync_now(
             .resync_from(tenant.id, parse_date("from", from)?)
             .await?;
     }
-    Ok(Json(s.engine.sync_now(tenant.id, through).await?))
+    Ok(Json(s.engine.sync_now(tenant.id, through).await?.into()))
 }
 
 #[derive(Deserialize)]
@@ -123,19 +115,14 @@ pub struct InsightsQuery {
 }
 
 /// The insights inbox (open items; `all=true` adds dismissed and resolved ones).
-#[utoipa::path(get, path = "/api/v1/insights", params(("all" = Option<bool>, Query)), responses((status = 200, body = Vec<unitbill_engine::insights::Insight>)), security(("api_token" = [])), tag = "sync")]
+#[utoipa::path(get, path = "/api/v1/insights", params(("all" = Option<bool>, Query)), responses((status = 200, body = Vec<Insight>)), security(("api_token" = [])), tag = "sync")]
 pub async fn insights(
     State(s): State<AppState>,
     caller: TenantCaller,
     Query(q): Query<InsightsQuery>,
-) -> ApiResult<Json<Vec<unitbill_engine::insights::Insight>>> {
-    Ok(Json(s.engine.insights(caller.tenant_id(), q.all).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct InsightStatusInput {
-    /// dismissed, resolved or open.
-    pub status: String,
+) -> ApiResult<Json<Vec<Insight>>> {
+    let inbox = s.engine.insights(caller.tenant_id(), q.all).await?;
+    Ok(Json(inbox.into_iter().map(Into::into).collect()))
 }
 
 /// Dismiss, resolve or reopen an insight.

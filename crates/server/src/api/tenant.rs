@@ -3,11 +3,12 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use unitbill_engine::EngineError;
 use unitbill_store::{ModuleOrg, Role, Tenant};
 
 use crate::AppState;
+use crate::api::wire::tenant::{ClockView, ConnectRequest, ModuleView, SettingsInput};
 use crate::auth::TenantCaller;
 use crate::problem::ApiResult;
 
@@ -39,30 +40,19 @@ pub async fn tenant(
 }
 
 /// Change the tenant's settings (time zone, sync hour, lookback, retention, number formats).
-#[utoipa::path(patch, path = "/api/v1/tenant", request_body = unitbill_engine::tenants::SettingsInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "tenant")]
+#[utoipa::path(patch, path = "/api/v1/tenant", request_body = SettingsInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "tenant")]
 pub async fn update_tenant(
     State(state): State<AppState>,
     caller: TenantCaller,
-    Json(input): Json<unitbill_engine::tenants::SettingsInput>,
+    Json(input): Json<SettingsInput>,
 ) -> ApiResult<Json<Tenant>> {
     caller.require(Role::Admin)?;
     Ok(Json(
         state
             .engine
-            .update_settings(caller.tenant_id(), &input)
+            .update_settings(caller.tenant_id(), &input.into())
             .await?,
     ))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ModuleView {
-    pub code: String,
-    pub name: String,
-    pub custom: bool,
-    pub connected: bool,
-    pub connected_at: Option<String>,
-    #[schema(value_type = Vec<Object>)]
-    pub billing_types: Vec<unitbill_domain::catalog::BillingType>,
 }
 
 /// The catalog and the tenant's custom modules, with what is connected.
@@ -104,12 +94,6 @@ pub async fn modules(
     Ok(Json(out))
 }
 
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-pub struct ConnectRequest {
-    /// Display name, required to connect a custom module (a code not in the catalog).
-    pub name: Option<String>,
-}
-
 /// Connect a module (catalog or custom) and issue a module key; the key is shown only here.
 #[utoipa::path(post, path = "/api/v1/modules/{module}/keys", params(("module" = String, Path)), request_body = ConnectRequest,
     responses((status = 200, body = Object, description = "`secret` is the module key")), security(("api_token" = [])), tag = "tenant")]
@@ -146,15 +130,6 @@ pub async fn orgs(
             .module_orgs(caller.tenant_id(), q.module.as_deref())
             .await?,
     ))
-}
-
-#[derive(Deserialize, Serialize, utoipa::ToSchema)]
-pub struct ClockView {
-    /// RFC 3339 instant, e.g. 2026-12-01T06:00:00Z.
-    pub now: String,
-    /// Whether the server runs with `--test-clock`.
-    #[serde(default)]
-    pub test_clock: bool,
 }
 
 /// The server's current time.

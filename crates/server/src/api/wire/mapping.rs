@@ -1,0 +1,119 @@
+//! Org mappings, service mappings, module billing and suggestions.
+
+use serde::{Deserialize, Serialize};
+use unitbill_engine::mapping;
+
+/// One org mapping change as an admin asks for it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgMappingInput {
+    pub module: String,
+    pub org_id: String,
+    /// `mapped` (with `company_id`), `ignored` or `unmapped`.
+    #[serde(default = "mapped")]
+    pub state: String,
+    pub company_id: Option<i64>,
+    /// Default: the first day of the open period.
+    pub effective_from: Option<String>,
+}
+
+fn mapped() -> String {
+    "mapped".into()
+}
+
+impl From<OrgMappingInput> for mapping::OrgMappingInput {
+    fn from(i: OrgMappingInput) -> Self {
+        mapping::OrgMappingInput {
+            module: i.module,
+            org_id: i.org_id,
+            state: i.state,
+            company_id: i.company_id,
+            effective_from: i.effective_from,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceMappingInput {
+    pub module: String,
+    pub billing_type: String,
+    /// The contract service to bill; null unmaps.
+    pub contract_service_id: Option<i64>,
+    pub effective_from: Option<String>,
+}
+
+impl From<ServiceMappingInput> for mapping::ServiceMappingInput {
+    fn from(i: ServiceMappingInput) -> Self {
+        mapping::ServiceMappingInput {
+            module: i.module,
+            billing_type: i.billing_type,
+            contract_service_id: i.contract_service_id,
+            effective_from: i.effective_from,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleBillingInput {
+    pub enabled: bool,
+    pub effective_from: Option<String>,
+}
+
+impl From<ModuleBillingInput> for mapping::ModuleBillingInput {
+    fn from(i: ModuleBillingInput) -> Self {
+        mapping::ModuleBillingInput {
+            enabled: i.enabled,
+            effective_from: i.effective_from,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInput {
+    /// Default: the matcher's tuned threshold.
+    pub threshold: Option<f64>,
+}
+
+/// A suggested company for an unmapped org.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrgSuggestion {
+    pub module: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub parent_id: Option<String>,
+    pub candidates: Vec<Candidate>,
+}
+
+impl From<mapping::OrgSuggestion> for OrgSuggestion {
+    fn from(s: mapping::OrgSuggestion) -> Self {
+        OrgSuggestion {
+            module: s.module,
+            org_id: s.org_id,
+            org_name: s.org_name,
+            parent_id: s.parent_id,
+            candidates: s.candidates.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    pub company_id: i64,
+    pub company_name: String,
+    pub confidence: f64,
+    pub reason: String,
+}
+
+impl From<mapping::Candidate> for Candidate {
+    fn from(c: mapping::Candidate) -> Self {
+        Candidate {
+            company_id: c.company_id,
+            company_name: c.company_name,
+            confidence: c.confidence,
+            reason: c.reason,
+        }
+    }
+}
