@@ -379,7 +379,7 @@ async fn regenerating_a_run_while_its_drafts_are_posted_never_invoices_a_company
                     odd.push(format!("regeneration {i}: {status} {body}"));
                 }
             }
-            runs_done.store(true, Ordering::SeqCst);
+            runs_done.fetch_or(true, Ordering::SeqCst);
             odd
         };
         let (from_runs, from_first, from_last) = futures::join!(
@@ -723,6 +723,60 @@ async fn a_goodwill_credit_note_never_stops_a_company_from_being_invoiced() {
             "{b}: after goodwill credit notes for {PERIOD}, regenerating it should still invoice companies {early} and {late}: drafts {drafts:?}, skipped {}",
             second["skipped_companies"]
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_payments_at_once_settle_an_invoice_exactly_once() {
+    on_every_backend(|app| async move {
+        let b = app.backend;
+        let companies = clients_with_one_offs(&app, 1).await;
+        set_clock(&app, AFTER);
+        let draft = drafts_by_company(&run(&app).await)[&companies[0]];
+        ok(
+            &app,
+            "POST",
+            "/api/v1/documents/post",
+            json!({"ids": [draft]}),
+        )
+        .await;
+        warm_up(&app, 10).await;
+        let path = format!("/api/v1/documents/{draft}/payments");
+        let answers = join_all((0..10).map(|i| {
+            call(
+                &app,
+                "POST",
+                &path,
+                json!({"amount": "20.00", "reference": format!("wire-{i}")}),
+            )
+        }))
+        .await;
+        let mut applied = rust_decimal::Decimal::ZERO;
+        for (status, body) in &answers {
+            assert!(
+                status.is_success(),
+                "{b}: a payment was refused: {status} {body}"
+            );
+            applied += body["applied"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap();
+        }
+        assert_eq!(
+            applied.to_string(),
+            "99.00",
+            "{b}: ten payments of 20.00 on a 99.00 invoice must apply 99.00 in all, no more"
+        );
+        let doc = ok(
+            &app,
+            "GET",
+            &format!("/api/v1/documents/{draft}"),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(doc["status"], "paid", "{b}");
     })
     .await;
 }
