@@ -7,6 +7,7 @@
 
 mod api;
 mod auth;
+mod extract;
 mod openapi;
 mod problem;
 mod ui;
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use unitbill_engine::Engine;
 
@@ -65,7 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::spec))
         .merge(api::routes())
+        .route("/api/{*rest}", axum::routing::any(extract::not_found))
         .merge(ui::routes())
+        .method_not_allowed_fallback(extract::method_not_allowed)
+        .layer(CatchPanicLayer::custom(extract::panic_problem))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -5,11 +5,13 @@
 //! the document says now (a voided invoice prints as void). Any role may download: it is
 //! reading documents.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::extract::{Json, Path, Query};
+use axum::Router;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use unitbill_engine::exports::{ExportFile, ExportFormat, amount, export_scope};
 

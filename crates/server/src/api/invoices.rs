@@ -1,8 +1,10 @@
 //! Invoice runs, documents, posting, credit notes, payments, one-offs and aging.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::extract::{Json, Path, Query};
+use axum::Router;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use unitbill_store::{DocumentRecord, OneOffRecord, PaymentRecord, Role};
 

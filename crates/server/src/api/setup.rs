@@ -1,8 +1,10 @@
 //! Companies, tax rates, services, contracts, contract services, mappings and suggestions.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::extract::{Json, Path, Query};
+use axum::Router;
 use axum::routing::{get, patch, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 use unitbill_domain::invoice::TaxRate;

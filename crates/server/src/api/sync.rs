@@ -1,8 +1,10 @@
 //! The sync on demand, the unit history and the activity log.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::extract::{Json, Query};
+use axum::Router;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use unitbill_engine::EngineError;
 use unitbill_engine::ingest::parse_date;

@@ -1,8 +1,10 @@
 //! The caller's tenant, its modules and their keys, and the organizations modules reported.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::extract::{Json, Path, Query};
+use axum::Router;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use unitbill_engine::EngineError;
 use unitbill_store::{ModuleOrg, Role, Tenant};

@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::{Json, Path};
+use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 use unitbill_domain::catalog::UnitOfMeasure;
