@@ -31,6 +31,16 @@ pub enum MoneyError {
         "unknown currency {0:?}: expected an uppercase ISO 4217 alphabetic code such as USD, EUR or JPY"
     )]
     UnknownCurrency(String),
+    /// A money amount with more decimals than its currency's minor unit.
+    #[error("amount {input:?} has more decimals than {currency} has ({minor_units})")]
+    FinerThanMinorUnit {
+        /// The text as received.
+        input: String,
+        /// The currency's code.
+        currency: String,
+        /// Its minor units (2 for USD, 0 for JPY).
+        minor_units: u32,
+    },
     /// The text is not a plain decimal number.
     #[error("invalid amount {input:?}: {reason}")]
     InvalidAmount {
@@ -344,6 +354,20 @@ pub fn line_amount(quantity: Decimal, unit_price: Decimal, currency: Currency) -
     currency.round(quantity * unit_price)
 }
 
+/// Reads an amount of money in `currency` (a payment, a credit): at most the currency's
+/// minor unit of decimals, so "10.001" USD is refused rather than stored as given.
+pub fn parse_money(s: &str, currency: &Currency) -> Result<Decimal, MoneyError> {
+    let amount = parse_amount(s)?;
+    if amount.normalize().scale() > currency.minor_units() {
+        return Err(MoneyError::FinerThanMinorUnit {
+            input: s.to_owned(),
+            currency: currency.to_string(),
+            minor_units: currency.minor_units(),
+        });
+    }
+    Ok(amount)
+}
+
 /// Parses a price or amount received from the API or a form.
 ///
 /// Accepts only the plain decimal notation `-?digits(.digits)?` (no exponent, no `+`, no
@@ -398,6 +422,23 @@ pub fn parse_amount(s: &str) -> Result<Decimal, MoneyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_is_refused_finer_than_its_minor_unit() {
+        let usd = Currency::parse("USD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(parse_money("10.00", &usd).unwrap().to_string(), "10.00");
+        assert_eq!(parse_money("10.100", &usd).unwrap().to_string(), "10.100");
+        assert!(matches!(
+            parse_money("10.001", &usd),
+            Err(MoneyError::FinerThanMinorUnit { .. })
+        ));
+        assert!(parse_money("1200", &jpy).is_ok());
+        assert!(matches!(
+            parse_money("1200.5", &jpy),
+            Err(MoneyError::FinerThanMinorUnit { .. })
+        ));
+    }
     use proptest::prelude::*;
 
     fn d(s: &str) -> Decimal {

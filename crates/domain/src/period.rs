@@ -14,10 +14,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Earliest and latest years a period can have: those of [`jiff::civil::Date`].
 const MIN_YEAR: i16 = -9999;
 const MAX_YEAR: i16 = 9999;
+/// The years a billing period may name ([`Period::parse_billing`]).
+pub const BILLING_YEARS: (i16, i16) = (1900, 2999);
 
 /// Why a period was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
+    /// A period outside the years a tenant can bill.
+    #[error("period {0:?} is out of range: billing periods are 1900-01 to 2999-12")]
+    OutOfBillingRange(String),
     /// The text is not of the form `YYYY-MM`.
     #[error("invalid period {0:?}: expected a year and month such as 2026-11 (YYYY-MM)")]
     Syntax(String),
@@ -79,6 +84,17 @@ impl Period {
         }
         let month: i8 = month.parse().map_err(|_| syntax())?;
         Period::new(if negative { -year } else { year }, month)
+    }
+
+    /// Reads a period a tenant can bill: `YYYY-MM` with a year from 1900 to 2999. Input from
+    /// people and scripts goes through this, so no request can name a period whose
+    /// neighbours (the lookback, the next period of an advance charge) leave the calendar.
+    pub fn parse_billing(s: &str) -> Result<Period, PeriodError> {
+        let p = Period::parse(s)?;
+        if !(BILLING_YEARS.0..=BILLING_YEARS.1).contains(&p.year) {
+            return Err(PeriodError::OutOfBillingRange(s.to_owned()));
+        }
+        Ok(p)
     }
 
     /// The period a date falls in: the month a day of usage is billed with.
@@ -246,6 +262,23 @@ mod tests {
 
     fn p(s: &str) -> Period {
         Period::parse(s).unwrap()
+    }
+
+    #[test]
+    fn billing_periods_stay_inside_a_sane_calendar() {
+        assert_eq!(Period::parse_billing("2026-11"), Ok(p("2026-11")));
+        assert!(matches!(
+            Period::parse_billing("9999-12"),
+            Err(PeriodError::OutOfBillingRange(_))
+        ));
+        assert!(matches!(
+            Period::parse_billing("0000-01"),
+            Err(PeriodError::OutOfBillingRange(_))
+        ));
+        assert!(matches!(
+            Period::parse_billing("2026-13"),
+            Err(PeriodError::Month { .. })
+        ));
     }
 
     #[test]

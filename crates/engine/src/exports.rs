@@ -86,7 +86,7 @@ pub struct ExportFile {
 pub fn export_scope(period: &str) -> EngineResult<Option<Period>> {
     match period.trim() {
         "all" => Ok(None),
-        p => Period::parse(p)
+        p => Period::parse_billing(p)
             .map(Some)
             .map_err(|e| EngineError::field("period", format!("{e} (or `all`)"))),
     }

@@ -58,18 +58,15 @@ impl Engine {
                 format!("{date} is later than tomorrow ({tomorrow}) in the tenant's time zone"),
             ));
         }
-        if let Some(days) = tenant.retention_days {
-            let oldest = today
-                .checked_sub(days.days())
-                .map_err(|e| EngineError::field("date", e.to_string()))?;
-            if date < oldest {
-                return Err(EngineError::field(
-                    "date",
-                    format!(
-                        "{date} is older than the tenant's retention ({days} days, oldest {oldest})"
-                    ),
-                ));
-            }
+        let start = crate::tenants::history_start(self, &tenant)?;
+        if date < start {
+            return Err(EngineError::field(
+                "date",
+                format!(
+                    "{date} is before the tenant's history start ({start}: 24 months before it \
+                     was created, or its retention)"
+                ),
+            ));
         }
         let snapshot = match body {
             SnapshotBody::Json(v) => Snapshot::parse(v),

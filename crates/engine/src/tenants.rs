@@ -40,6 +40,30 @@ pub fn tenant_today(engine: &Engine, tenant: &Tenant) -> EngineResult<Date> {
     Ok(engine.clock.now().to_zoned_datetime(tz).date())
 }
 
+/// The tenant's history start (DESIGN.md, "Ingestion"): the first day of the month 24
+/// months before the tenant was created, in its time zone; a retention setting moves it later.
+/// No usage before it is accepted, and the sync never computes a day before it.
+pub fn history_start(engine: &Engine, tenant: &Tenant) -> EngineResult<Date> {
+    let tz = parse_time_zone(&tenant.time_zone)?;
+    let created = tenant
+        .created_at
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.to_zoned_datetime(tz).date())
+        // A creation time that does not read (records made outside the engine) counts from
+        // today: the window is still 24 months.
+        .or_else(|_| tenant_today(engine, tenant))?;
+    let start = unitbill_domain::period::Period::of(created)
+        .add_months(-24)
+        .first_day();
+    let retained = match tenant.retention_days {
+        Some(days) => tenant_today(engine, tenant)?
+            .checked_sub(jiff::ToSpan::days(days))
+            .unwrap_or(start),
+        None => start,
+    };
+    Ok(start.max(retained))
+}
+
 impl Engine {
     pub async fn create_tenant(&self, input: &TenantInput) -> EngineResult<Tenant> {
         let mut errors = Vec::new();

@@ -743,6 +743,12 @@ async fn ten_payments_at_once_settle_an_invoice_exactly_once() {
         .await;
         warm_up(&app, 10).await;
         let path = format!("/api/v1/documents/{draft}/payments");
+        let (status, body) = call(&app, "POST", &path, json!({"amount": "10.001"})).await;
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")),
+            "{b}: USD has two decimals: {body}"
+        );
         let answers = join_all((0..10).map(|i| {
             call(
                 &app,

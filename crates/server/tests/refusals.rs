@@ -54,6 +54,7 @@ async fn every_refusal_is_a_problem_naming_its_field_and_changes_nothing() {
         let company = ok(&app, "POST", "/api/v1/companies", json!({"name": "Acme"})).await;
         let id = company["id"].as_i64().unwrap();
         let json = Some("application/json");
+        let one_off = json!({"company_id": id, "period": "0000-01", "description": "x", "quantity": "1", "unit_price": "1"}).to_string();
         let cases: Vec<Case> = vec![
             (
                 "PATCH",
@@ -119,6 +120,46 @@ async fn every_refusal_is_a_problem_naming_its_field_and_changes_nothing() {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "",
             ),
+            (
+                "GET",
+                "/api/v1/documents?period=2026-13".into(),
+                None,
+                "",
+                StatusCode::BAD_REQUEST,
+                "period",
+            ),
+            (
+                "GET",
+                "/api/v1/documents?period=9999-12".into(),
+                None,
+                "",
+                StatusCode::BAD_REQUEST,
+                "period",
+            ),
+            (
+                "POST",
+                "/api/v1/invoice-runs".into(),
+                json,
+                r#"{"period":"9999-12"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "period",
+            ),
+            (
+                "POST",
+                "/api/v1/sync".into(),
+                json,
+                r#"{"from":"2026-02-10","through":"2026-02-01"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "from",
+            ),
+            (
+                "POST",
+                "/api/v1/one-offs".into(),
+                json,
+                &one_off,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "period",
+            ),
         ];
         for (method, path, ct, body, status, field) in cases {
             let (got, content_type, problem) = raw(&app, method, &path, ct, body).await;
@@ -132,6 +173,18 @@ async fn every_refusal_is_a_problem_naming_its_field_and_changes_nothing() {
                 assert_eq!(problem["field"], field, "{b}: {method} {path}: {problem}");
             }
         }
+        // Usage before the tenant's history start (24 months before it was created).
+        let res = app
+            .http
+            .put(app.url("/api/v1/modules/datto-rmm/usage/0000-01-01"))
+            .bearer_auth(&app.rmm_key)
+            .json(&json!({"complete": true, "organizations": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["field"], "date", "{b}: {problem}");
         let companies = ok(&app, "GET", "/api/v1/companies", Value::Null).await;
         assert_eq!(
             companies.as_array().map(Vec::len),

@@ -110,7 +110,9 @@ impl Engine {
         let tenant = self.store.tenant(tenant_id).await?;
         let today = tenant_today(self, &tenant)?;
         let period = match period {
-            Some(p) => Period::parse(p).map_err(|e| EngineError::field("period", e.to_string()))?,
+            Some(p) => {
+                Period::parse_billing(p).map_err(|e| EngineError::field("period", e.to_string()))?
+            }
             None => Period::of(today),
         };
         if lines.is_empty() {
@@ -118,7 +120,7 @@ impl Engine {
         }
         let mut records = Vec::new();
         for (i, l) in lines.iter().enumerate() {
-            let amount = unitbill_domain::money::parse_amount(l.amount.trim())
+            let amount = unitbill_domain::money::parse_money(l.amount.trim(), &company.currency)
                 .map_err(|e| EngineError::field(format!("lines[{i}].amount"), e.to_string()))?;
             if amount <= Decimal::ZERO {
                 return Err(EngineError::field(
@@ -205,7 +207,7 @@ impl Engine {
                 format!("company {} does not exist", input.company_id),
             );
         }
-        let period = Period::parse(input.period.trim());
+        let period = Period::parse_billing(input.period.trim());
         if period.is_err() {
             p.add("period", "must be a month YYYY-MM");
         }
@@ -251,7 +253,7 @@ impl Engine {
 
     /// Changes the billing start before anything is posted.
     pub async fn set_billing_start(&self, tenant_id: i64, period: &str) -> EngineResult<()> {
-        let p = Period::parse(period.trim())
+        let p = Period::parse_billing(period.trim())
             .map_err(|e| EngineError::field("billing_start", e.to_string()))?;
         if self
             .store

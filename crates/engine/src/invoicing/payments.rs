@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use unitbill_domain::document::DocumentStatus;
 use unitbill_domain::ledger;
-use unitbill_domain::money::parse_amount;
+use unitbill_domain::money::{Currency, parse_money};
 use unitbill_store::{DocumentRecord, NewPayment, PaymentRecord};
 
 use crate::ingest::parse_date;
@@ -73,7 +73,9 @@ impl Engine {
                 "payments are recorded against posted invoices".into(),
             ));
         }
-        let amount = parse_amount(input.amount.trim())
+        let currency =
+            Currency::parse(&doc.currency).map_err(|e| EngineError::Conflict(e.to_string()))?;
+        let amount = parse_money(input.amount.trim(), &currency)
             .map_err(|e| EngineError::field("amount", e.to_string()))?;
         if amount <= Decimal::ZERO {
             return Err(EngineError::field("amount", "must be positive"));
@@ -153,9 +155,14 @@ impl Engine {
             ));
         }
         let wanted = match amount {
-            Some(a) => Some(
-                parse_amount(a.trim()).map_err(|e| EngineError::field("amount", e.to_string()))?,
-            ),
+            Some(a) => {
+                let currency = Currency::parse(&doc.currency)
+                    .map_err(|e| EngineError::Conflict(e.to_string()))?;
+                Some(
+                    parse_money(a.trim(), &currency)
+                        .map_err(|e| EngineError::field("amount", e.to_string()))?,
+                )
+            }
             None => None,
         };
         let apply = self

@@ -38,7 +38,7 @@ pub struct LineExplanation {
 }
 
 fn period_of(s: &str) -> EngineResult<Period> {
-    Period::parse(s).map_err(|e| EngineError::field("period", e.to_string()))
+    Period::parse_billing(s).map_err(|e| EngineError::field("period", e.to_string()))
 }
 
 impl Engine {

@@ -131,6 +131,9 @@ impl Engine {
         let Some(earliest) = usage_start.into_iter().chain(contract_start).min() else {
             return Ok(None);
         };
+        // Nor before the tenant's history start: a contract dated years back is not walked.
+        let tenant = self.store.tenant(tenant_id).await?;
+        let earliest = earliest.max(crate::tenants::history_start(self, &tenant)?);
         let target = state.synced_through.map_or(through, |t| t.max(through));
         let first_day = state.first_pending_day().unwrap_or(earliest).max(earliest);
         if first_day > target {

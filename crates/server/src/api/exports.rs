@@ -5,10 +5,8 @@
 //! the document says now (a voided invoice prints as void). Any role may download: it is
 //! reading documents.
 
-use axum::extract::State;
-
-use crate::extract::{Json, Path, Query};
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,6 +16,7 @@ use unitbill_engine::exports::{ExportFile, ExportFormat, amount, export_scope};
 use crate::AppState;
 use crate::api::wire::exports::{BatchDocument, BatchListing};
 use crate::auth::TenantCaller;
+use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiResult, Problem};
 
 pub fn routes() -> Router<AppState> {

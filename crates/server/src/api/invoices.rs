@@ -1,9 +1,8 @@
 //! Invoice runs, documents, posting, credit notes, payments, one-offs and aging.
 
-use axum::extract::State;
-
-use crate::extract::{Json, Path, Query};
 use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use unitbill_store::{DocumentRecord, OneOffRecord, PaymentRecord, Role};
@@ -14,7 +13,8 @@ use crate::api::wire::invoicing::{
     OpenPeriod, PaymentInput, PostInput, RunInput, RunReport,
 };
 use crate::auth::TenantCaller;
-use crate::problem::ApiResult;
+use crate::extract::{Json, Path, Query};
+use crate::problem::{ApiResult, Problem};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -94,6 +94,10 @@ pub async fn list(
     caller: TenantCaller,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<DocumentRecord>>> {
+    if let Some(p) = &q.period {
+        unitbill_domain::period::Period::parse_billing(p)
+            .map_err(|e| Problem::field(StatusCode::BAD_REQUEST, "period", e.to_string()))?;
+    }
     Ok(Json(
         s.engine
             .documents(caller.tenant_id(), q.period.as_deref(), q.company_id)

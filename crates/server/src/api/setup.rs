@@ -1,9 +1,7 @@
 //! Companies, tax rates, services, contracts, contract services, mappings and suggestions.
 
-use axum::extract::State;
-
-use crate::extract::{Json, Path, Query};
 use axum::Router;
+use axum::extract::State;
 use axum::routing::{get, patch, post, put};
 use serde::Deserialize;
 use serde_json::Value;
@@ -22,6 +20,7 @@ use crate::api::wire::setup::{
     CompanyInput, ContractInput, ContractServiceInput, ImportReport, ServiceInput, TaxRateInput,
 };
 use crate::auth::TenantCaller;
+use crate::extract::{Json, Path, Query};
 use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {

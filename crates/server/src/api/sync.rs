@@ -1,9 +1,7 @@
 //! The sync on demand, the unit history and the activity log.
 
-use axum::extract::State;
-
-use crate::extract::{Json, Query};
 use axum::Router;
+use axum::extract::State;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use unitbill_engine::EngineError;
@@ -14,6 +12,7 @@ use unitbill_store::{ActivityRecord, Role, UnitRow, UnitSourceRow};
 use crate::AppState;
 use crate::api::wire::sync::{Insight, InsightStatusInput, SyncInput, SyncReport};
 use crate::auth::TenantCaller;
+use crate::extract::{Json, Query};
 use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {
@@ -43,9 +42,15 @@ pub async fn sync_now(
             .map_err(|e| EngineError::Conflict(e.to_string()))?,
     };
     if let Some(from) = &input.from {
-        s.engine
-            .resync_from(tenant.id, parse_date("from", from)?)
-            .await?;
+        let from = parse_date("from", from)?;
+        if from > through {
+            return Err(EngineError::field(
+                "from",
+                format!("{from} is after the day the sync goes through ({through})"),
+            )
+            .into());
+        }
+        s.engine.resync_from(tenant.id, from).await?;
     }
     Ok(Json(s.engine.sync_now(tenant.id, through).await?.into()))
 }

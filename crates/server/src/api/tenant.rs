@@ -1,9 +1,7 @@
 //! The caller's tenant, its modules and their keys, and the organizations modules reported.
 
-use axum::extract::State;
-
-use crate::extract::{Json, Path, Query};
 use axum::Router;
+use axum::extract::State;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use unitbill_engine::EngineError;
@@ -12,6 +10,7 @@ use unitbill_store::{ModuleOrg, Role, Tenant};
 use crate::AppState;
 use crate::api::wire::tenant::{ClockView, ConnectRequest, ModuleView, SettingsInput};
 use crate::auth::TenantCaller;
+use crate::extract::{Json, Path, Query};
 use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {

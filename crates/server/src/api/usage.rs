@@ -2,11 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-
-use crate::extract::{Json, Path};
-use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
 use serde::Serialize;
@@ -17,6 +15,7 @@ use unitbill_store::{SnapshotOutcome, UsageRevision};
 
 use crate::AppState;
 use crate::auth::{ModuleCaller, TenantCaller};
+use crate::extract::{Json, Path};
 use crate::problem::{ApiResult, Problem};
 
 pub fn routes() -> Router<AppState> {
