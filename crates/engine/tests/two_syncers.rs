@@ -10,8 +10,9 @@ use unitbill_engine::tenants::TenantInput;
 use unitbill_engine::{Clock, Engine};
 use unitbill_store::testing::fresh_databases;
 
-/// Contract days from here to the clock's yesterday: about two and a half years to sync.
-const START: Date = date(2024, 1, 1);
+/// Contract days from the tenant's history start (24 months before it is created) to the
+/// clock's yesterday: two years to sync.
+const START: Date = date(2024, 6, 1);
 const YESTERDAY: Date = date(2026, 5, 31);
 
 fn engine(store: std::sync::Arc<dyn unitbill_store::Store>) -> Engine {
