@@ -251,6 +251,16 @@ impl Engine {
         if key.trim().is_empty() {
             return Err(EngineError::field("key", "must not be empty"));
         }
+        // Only an insight the inbox lists (open or decided) can be decided: any other key
+        // would be stored for nothing.
+        if !self
+            .insights(tenant_id, true)
+            .await?
+            .iter()
+            .any(|i| i.key == key)
+        {
+            return Err(EngineError::NotFound(format!("insight {key:?}")));
+        }
         Ok(self
             .store
             .set_insight_status(tenant_id, key, status, actor, &self.now_text())

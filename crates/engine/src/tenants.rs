@@ -223,7 +223,7 @@ impl Engine {
         tenant_id: i64,
         input: &SettingsInput,
     ) -> EngineResult<Tenant> {
-        use unitbill_domain::numbering::is_valid_pattern;
+        use unitbill_domain::numbering::check_pattern;
         let mut t = self.store.tenant(tenant_id).await?;
         let mut p = crate::setup::Problems::default();
         if let Some(n) = &input.name {
@@ -275,8 +275,8 @@ impl Engine {
             ),
         ] {
             if let Some(f) = value {
-                if !is_valid_pattern(f) {
-                    p.add(field, "must contain {seq} or {seq:05}");
+                if let Err(why) = check_pattern(f.trim()) {
+                    p.add(field, why);
                 }
                 *slot = f.trim().to_owned();
             }

@@ -160,6 +160,22 @@ async fn every_refusal_is_a_problem_naming_its_field_and_changes_nothing() {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "period",
             ),
+            (
+                "PATCH",
+                "/api/v1/tenant".into(),
+                json,
+                r#"{"invoice_number_format":"INV-{seq:99}"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invoice_number_format",
+            ),
+            (
+                "PUT",
+                "/api/v1/insights/no-such-insight".into(),
+                json,
+                r#"{"status":"dismissed"}"#,
+                StatusCode::NOT_FOUND,
+                "",
+            ),
         ];
         for (method, path, ct, body, status, field) in cases {
             let (got, content_type, problem) = raw(&app, method, &path, ct, body).await;
