@@ -2,7 +2,7 @@
 //! the same `application/problem+json` refusal as the engine's errors, naming the field where
 //! there is one. Handlers import these instead of axum's, so no refusal is plain text.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -25,10 +25,105 @@ where
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match <axum::Json<T> as FromRequest<S>>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(e) => Err(json_problem(e)),
+        let bytes = json_bytes(req, state).await?;
+        typed(&bytes).map(Json)
+    }
+}
+
+/// The body of a request that says it is JSON (415 otherwise; 413 past the body limit).
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, Problem> {
+    let is_json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == "application"
+                && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+        });
+    if !is_json {
+        return Err(Problem::field(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+            "send the body as application/json",
+        ));
+    }
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            Problem::field(
+                e.status(),
+                "body",
+                format!("the body could not be read: {}", e.body_text()),
+            )
+        })
+}
+
+/// Longest text accepted in any string of an API body (names, descriptions, references).
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+/// Checks every string of a body (no control characters but tab and newline, at most
+/// [`MAX_TEXT_CHARS`]), then reads it as `T` straight from the text (so a key given twice is
+/// refused), naming the JSON path of what is refused.
+fn typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        Problem::field(
+            StatusCode::BAD_REQUEST,
+            "body",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    check_strings(&value, "")?;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = if path.is_empty() || path == "." {
+            field_of(&inner)
+        } else {
+            path
+        };
+        Problem::field(StatusCode::UNPROCESSABLE_ENTITY, &field, inner)
+    })
+}
+
+fn check_strings(value: &serde_json::Value, path: &str) -> Result<(), Problem> {
+    use serde_json::Value;
+    let refuse = |message: String| {
+        let field = if path.is_empty() { "body" } else { path };
+        Err(Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field,
+            message,
+        ))
+    };
+    match value {
+        Value::String(text) => {
+            if text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+            {
+                return refuse("must not contain control characters".into());
+            }
+            let n = text.chars().count();
+            if n > MAX_TEXT_CHARS {
+                return refuse(format!("is {n} characters long; at most {MAX_TEXT_CHARS}"));
+            }
+            Ok(())
         }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_strings(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            let child = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            check_strings(v, &child)
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -39,11 +134,18 @@ where
 {
     type Rejection = Problem;
 
+    /// No body at all (no Content-Type, nothing sent) is `None`; anything sent is read.
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        match <axum::Json<T> as OptionalFromRequest<S>>::from_request(req, state).await {
-            Ok(v) => Ok(v.map(|axum::Json(v)| Json(v))),
-            Err(e) => Err(json_problem(e)),
+        let headers = req.headers();
+        let sent = headers.contains_key(axum::http::header::CONTENT_TYPE)
+            || headers
+                .get(axum::http::header::CONTENT_LENGTH)
+                .is_some_and(|n| n != "0");
+        if !sent {
+            return Ok(None);
         }
+        let bytes = json_bytes(req, state).await?;
+        typed(&bytes).map(|v| Some(Json(v)))
     }
 }
 
@@ -60,40 +162,6 @@ fn field_of(message: &str) -> String {
     match (parts.next(), parts.next()) {
         (Some(_), Some(name)) if !name.is_empty() && !name.contains(' ') => name.to_owned(),
         _ => "body".to_owned(),
-    }
-}
-
-fn json_problem(e: JsonRejection) -> Problem {
-    match e {
-        JsonRejection::JsonDataError(e) => {
-            // "Failed to deserialize the JSON body into the target type: path: message".
-            let text = e.body_text();
-            let detail = text
-                .split_once(": ")
-                .map_or(text.as_str(), |(_, rest)| rest)
-                .to_owned();
-            let field = match detail.split_once(": ") {
-                Some((path, _)) if !path.contains(' ') && path != "." => path.to_owned(),
-                _ => field_of(&detail),
-            };
-            Problem::field(StatusCode::UNPROCESSABLE_ENTITY, &field, detail)
-        }
-        JsonRejection::JsonSyntaxError(e) => Problem::field(
-            StatusCode::BAD_REQUEST,
-            "body",
-            format!("the body is not valid JSON: {}", e.body_text()),
-        ),
-        JsonRejection::MissingJsonContentType(_) => Problem::field(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type",
-            "send the body as application/json",
-        ),
-        JsonRejection::BytesRejection(e) => Problem::field(
-            e.status(),
-            "body",
-            format!("the body could not be read: {}", e.body_text()),
-        ),
-        other => Problem::field(other.status(), "body", other.body_text()),
     }
 }
 

@@ -54,6 +54,7 @@ async fn every_refusal_is_a_problem_naming_its_field_and_changes_nothing() {
         let company = ok(&app, "POST", "/api/v1/companies", json!({"name": "Acme"})).await;
         let id = company["id"].as_i64().unwrap();
         let json = Some("application/json");
+        let long_name = json!({"name": "x".repeat(1001)}).to_string();
         let one_off = json!({"company_id": id, "period": "0000-01", "description": "x", "quantity": "1", "unit_price": "1"}).to_string();
         let cases: Vec<Case> = vec![
             (
@@ -175,6 +176,30 @@ async fn every_refusal_is_a_problem_naming_its_field_and_changes_nothing() {
                 r#"{"status":"dismissed"}"#,
                 StatusCode::NOT_FOUND,
                 "",
+            ),
+            (
+                "POST",
+                "/api/v1/companies".into(),
+                json,
+                &long_name,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "name",
+            ),
+            (
+                "POST",
+                "/api/v1/companies".into(),
+                json,
+                r#"{"name":"Ac\u0000me"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "name",
+            ),
+            (
+                "POST",
+                "/api/v1/companies".into(),
+                json,
+                r#"{"name":"Globex","name":"Initech"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "name",
             ),
         ];
         for (method, path, ct, body, status, field) in cases {
