@@ -300,6 +300,13 @@ fn text_field(
             ));
             None
         }
+        Some(Value::String(s)) if s.chars().any(char::is_control) => {
+            errors.push(FieldError::new(
+                field,
+                "must not contain control characters (NUL, tabs, line breaks...)",
+            ));
+            None
+        }
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Null) | None if !required => None,
         None => {
@@ -598,6 +605,20 @@ mod tests {
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"organizations[0].usage.edr_enabled"));
         assert!(fields.contains(&"organizations[0].usage.nope"));
+    }
+
+    #[test]
+    fn refuses_control_characters_in_ids_and_names() {
+        let f = first_field(Snapshot::parse(
+            &json!({"complete": true, "organizations": [
+            {"id": "a", "name": "A\u{0}corp", "usage": {}}]}),
+        ));
+        assert_eq!(f, "organizations[0].name");
+        let f = first_field(Snapshot::parse(
+            &json!({"complete": true, "organizations": [
+            {"id": "a\nb", "name": "A", "usage": {}}]}),
+        ));
+        assert_eq!(f, "organizations[0].id");
     }
 
     #[test]
