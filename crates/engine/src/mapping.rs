@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use unitbill_domain::matching::{CompanyCandidate, MappedOrg, Matcher};
 use unitbill_domain::setup::{BillingSetup, BillingTypeKey, OrgAssignment};
 use unitbill_store::{Changed, ModuleBillingChange, OrgMappingChange, ServiceMappingChange};
@@ -14,23 +14,18 @@ use crate::setup::{Problems, date};
 use crate::{Engine, EngineError, EngineResult};
 
 /// One org mapping change as an admin asks for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct OrgMappingInput {
     pub module: String,
     pub org_id: String,
     /// `mapped` (with `company_id`), `ignored` or `unmapped`.
-    #[serde(default = "mapped")]
     pub state: String,
     pub company_id: Option<i64>,
     /// Default: the first day of the open period.
     pub effective_from: Option<String>,
 }
 
-fn mapped() -> String {
-    "mapped".into()
-}
-
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceMappingInput {
     pub module: String,
     pub billing_type: String,
@@ -39,7 +34,7 @@ pub struct ServiceMappingInput {
     pub effective_from: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ModuleBillingInput {
     pub enabled: bool,
     pub effective_from: Option<String>,

@@ -2,7 +2,6 @@
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use unitbill_domain::invoice::TaxRate;
 use unitbill_domain::money::{Currency, parse_amount};
 use unitbill_domain::rules::{ChangeRule, ContractDays, Timing, check_rule_timing};
@@ -39,7 +38,7 @@ pub(crate) fn date(field: &str, s: &str) -> EngineResult<Date> {
 }
 
 /// A company as an admin enters it.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CompanyInput {
     pub name: Option<String>,
     pub status: Option<String>,
@@ -60,26 +59,19 @@ fn changed(engine: &Engine, by: &str) -> Changed {
 }
 
 /// A service of the catalog.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceInput {
     pub name: String,
     /// Default unit price (a decimal string, e.g. "4.50").
     pub unit_price: String,
-    #[serde(default)]
     pub unit_cost: Option<String>,
-    #[serde(default = "yes")]
     pub taxable: bool,
     /// What invoices print; defaults to the name.
-    #[serde(default)]
     pub description: Option<String>,
 }
 
-fn yes() -> bool {
-    true
-}
-
 /// A recurring service contract.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ContractInput {
     pub company_id: Option<i64>,
     pub name: Option<String>,
@@ -94,7 +86,7 @@ pub struct ContractInput {
 }
 
 /// A service added to a contract, or a change of its terms.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ContractServiceInput {
     pub service_id: Option<i64>,
     pub description: Option<String>,

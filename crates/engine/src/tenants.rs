@@ -10,18 +10,13 @@ use crate::auth::{IssuedSecret, hash_password};
 use crate::{Engine, EngineError, EngineResult};
 
 /// A tenant to create, as a person typed it.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TenantInput {
     pub slug: String,
     pub name: String,
     pub time_zone: String,
     pub currency: String,
-    #[serde(default = "default_sync_hour")]
     pub sync_hour: i64,
-}
-
-fn default_sync_hour() -> i64 {
-    1
 }
 
 /// A tenant's time zone, checked against the bundled tz database.
@@ -199,7 +194,7 @@ impl Engine {
 }
 
 /// Tenant settings an admin may change (only the fields given).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct SettingsInput {
     pub name: Option<String>,
     /// IANA zone; periods are civil months there.

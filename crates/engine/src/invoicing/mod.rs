@@ -26,12 +26,11 @@ fn stored_currency(code: &str) -> EngineResult<Currency> {
 }
 
 /// A goodwill credit line: an amount given back.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct GoodwillLine {
     pub description: String,
     /// Positive amount given back, e.g. "25.00".
     pub amount: String,
-    #[serde(default)]
     pub taxable: bool,
 }
 
@@ -176,7 +175,7 @@ impl Engine {
 
 /// A one-off charge (positive price) or credit (negative price) for a company's invoice of the
 /// run closing `period`.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct OneOffInput {
     pub company_id: i64,
     /// `YYYY-MM`: the period whose run carries the line.
@@ -184,7 +183,6 @@ pub struct OneOffInput {
     pub description: String,
     pub quantity: String,
     pub unit_price: String,
-    #[serde(default)]
     pub taxable: bool,
 }
 

@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use unitbill_domain::document::DocumentStatus;
 use unitbill_domain::ledger;
 use unitbill_domain::money::{Currency, parse_money};
@@ -12,15 +12,13 @@ use crate::ingest::parse_date;
 use crate::tenants::tenant_today;
 use crate::{Engine, EngineError, EngineResult};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct PaymentInput {
     /// Decimal string, e.g. "120.50".
     pub amount: String,
     /// Default: today in the tenant's time zone.
     pub paid_on: Option<String>,
-    #[serde(default)]
     pub method: String,
-    #[serde(default)]
     pub reference: String,
 }
 
