@@ -79,7 +79,7 @@ fn typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let field = if path.is_empty() || path == "." {
-            field_of(&inner)
+            field_of(&inner, "body")
         } else {
             path
         };
@@ -155,13 +155,13 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// The field a serde error names: `serde_json` says "... at line 1 column 9" and, for a
-/// missing or unknown field, the field's name in backticks.
-fn field_of(message: &str) -> String {
+/// The field a serde error names (a missing, unknown or duplicate field, in backticks), or
+/// `whole` (`body`, `query`) when it names none.
+fn field_of(message: &str, whole: &str) -> String {
     let mut parts = message.split('`');
     match (parts.next(), parts.next()) {
         (Some(_), Some(name)) if !name.is_empty() && !name.contains(' ') => name.to_owned(),
-        _ => "body".to_owned(),
+        _ => whole.to_owned(),
     }
 }
 
@@ -225,7 +225,7 @@ where
                     .to_owned();
                 Err(Problem::field(
                     StatusCode::BAD_REQUEST,
-                    &field_of(&detail).replace("body", "query"),
+                    &field_of(&detail, "query"),
                     detail,
                 ))
             }
@@ -274,11 +274,18 @@ mod tests {
 
     #[test]
     fn serde_messages_name_their_field() {
-        assert_eq!(field_of("missing field `name` at line 1 column 2"), "name");
         assert_eq!(
-            field_of("unknown field `nmae`, expected one of `name`"),
+            field_of("missing field `name` at line 1 column 2", "body"),
+            "name"
+        );
+        assert_eq!(
+            field_of("unknown field `nmae`, expected one of `name`", "body"),
             "nmae"
         );
-        assert_eq!(field_of("expected value at line 1 column 9"), "body");
+        assert_eq!(
+            field_of("expected value at line 1 column 9", "body"),
+            "body"
+        );
+        assert_eq!(field_of("invalid digit found in string", "query"), "query");
     }
 }

@@ -19,7 +19,7 @@ use unitbill_domain::units::{
 };
 use unitbill_domain::usage::UsageValue;
 use unitbill_store::{
-    ActivityRecord, DatedUsage, SnapshotDay, SyncBatch, SyncedDay, UnitRow, UnitSourceRow,
+    ActivityRecord, DatedUsage, SnapshotDay, SyncBatch, SyncedDay, Tenant, UnitRow, UnitSourceRow,
 };
 
 use crate::{Engine, EngineError, EngineResult};
@@ -66,7 +66,7 @@ impl Engine {
                 busy: true,
             });
         };
-        let result = self.sync_locked(tenant_id, through).await;
+        let result = self.sync_locked(&tenant, through).await;
         lease.release().await?;
         result
     }
@@ -83,27 +83,27 @@ impl Engine {
     /// Passes over the pending days until none is left (a change that arrives while a pass
     /// runs is picked up by the next one; three passes at most, the rest waits for the next
     /// sync, still marked).
-    async fn sync_locked(&self, tenant_id: i64, through: Date) -> EngineResult<SyncReport> {
-        let mut report = SyncReport {
-            from: None,
-            through: through.to_string(),
-            days: 0,
-            busy: false,
-        };
+    async fn sync_locked(&self, tenant: &Tenant, through: Date) -> EngineResult<SyncReport> {
+        let tenant_id = tenant.id;
+        // Nothing before the tenant's history start: a contract dated years back is not walked.
+        let history_start = crate::tenants::history_start(self, tenant)?;
+        let mut from: Option<Date> = None;
+        let mut days = 0;
         for _ in 0..3 {
-            let Some((first, days)) = self.sync_pass(tenant_id, through).await? else {
+            let Some((first, n)) = self.sync_pass(tenant_id, through, history_start).await? else {
                 break;
             };
-            report.from = Some(
-                report
-                    .from
-                    .map_or(first.to_string(), |f: String| f.min(first.to_string())),
-            );
-            report.days += days;
+            from = Some(from.map_or(first, |f| f.min(first)));
+            days += n;
         }
-        let tenant = self.store.tenant(tenant_id).await?;
+        let report = SyncReport {
+            from: from.map(|d| d.to_string()),
+            through: through.to_string(),
+            days,
+            busy: false,
+        };
         if let Some(keep) = tenant.activity_retention_days {
-            let today = crate::tenants::tenant_today(self, &tenant)?;
+            let today = crate::tenants::tenant_today(self, tenant)?;
             if let Ok(before) = today.checked_sub(keep.days()) {
                 self.store.prune_activity(tenant_id, before).await?;
             }
@@ -119,6 +119,7 @@ impl Engine {
         &self,
         tenant_id: i64,
         through: Date,
+        history_start: Date,
     ) -> EngineResult<Option<(Date, usize)>> {
         // Read the mark before any input: a change committed after this read bumps mark_seq,
         // and the batches then leave its mark in place.
@@ -131,9 +132,7 @@ impl Engine {
         let Some(earliest) = usage_start.into_iter().chain(contract_start).min() else {
             return Ok(None);
         };
-        // Nor before the tenant's history start: a contract dated years back is not walked.
-        let tenant = self.store.tenant(tenant_id).await?;
-        let earliest = earliest.max(crate::tenants::history_start(self, &tenant)?);
+        let earliest = earliest.max(history_start);
         let target = state.synced_through.map_or(through, |t| t.max(through));
         let first_day = state.first_pending_day().unwrap_or(earliest).max(earliest);
         if first_day > target {
