@@ -4,7 +4,7 @@
 //! finds the meaning of a number in one crate:
 //! - [`money`] and [`period`]: exact decimals, rounding, tenant calendar months;
 //! - [`catalog`]: the known modules and their billing types (a data file operators extend);
-//! - [`usage`]: a module's daily snapshot, validated when parsed;
+//! - [`usage`]: a module's daily snapshot, validated when parsed ([`json`] reads it strictly);
 //! - [`setup`]: companies, contracts, contract services and effective-dated mappings;
 //! - [`rules`]: change rules and timings, the quantity a contract service bills for a period;
 //! - [`invoice`]: invoice lines, taxes, totals and credit notes;
@@ -16,6 +16,7 @@ pub mod billing;
 pub mod catalog;
 pub mod document;
 pub mod invoice;
+pub mod json;
 pub mod ledger;
 pub mod matching;
 pub mod money;

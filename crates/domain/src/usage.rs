@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::{BillingType, BillingTypeCode, Module, UnitOfMeasure};
+use crate::json::JsonError;
 
 /// The largest count a module may report for one org, billing type and day.
 pub const MAX_COUNT: i64 = 1_000_000_000;
@@ -136,7 +137,7 @@ impl Snapshot {
                     "an NDJSON snapshot needs a first line {\"complete\": true|false}",
                 )]);
             }
-            Some((n, line)) => match serde_json::from_str::<Value>(line) {
+            Some((n, line)) => match crate::json::parse_strict(line.as_bytes()) {
                 Ok(Value::Object(header)) => {
                     for key in header.keys().filter(|k| *k != "complete") {
                         errors.push(FieldError::new(
@@ -145,6 +146,13 @@ impl Snapshot {
                         ));
                     }
                     parse_complete(header.get("complete"), &mut errors)
+                }
+                Err(JsonError::DuplicateKey { path, key }) => {
+                    errors.push(FieldError::new(
+                        path,
+                        format!("`{key}` appears twice in the header line"),
+                    ));
+                    false
                 }
                 _ => {
                     errors.push(FieldError::new(
@@ -158,16 +166,23 @@ impl Snapshot {
         let mut organizations = Vec::new();
         for (i, (n, line)) in lines.enumerate() {
             let path = format!("organizations[{i}]");
-            match serde_json::from_str::<Value>(line) {
+            match crate::json::parse_strict(line.as_bytes()) {
                 Ok(v) => {
                     if let Some(org) = parse_org(&v, &path, &mut errors) {
                         organizations.push(org);
                     }
                 }
-                Err(e) => errors.push(FieldError::new(
-                    path,
-                    format!("line {} is not JSON: {e}", n + 1),
+                Err(JsonError::DuplicateKey {
+                    path: key_path,
+                    key,
+                }) => errors.push(FieldError::new(
+                    format!("{path}.{key_path}"),
+                    format!(
+                        "line {}: the key `{key}` appears twice in one object",
+                        n + 1
+                    ),
                 )),
+                Err(e) => errors.push(FieldError::new(path, format!("line {} {e}", n + 1))),
             }
             if errors.len() > 100 {
                 break;

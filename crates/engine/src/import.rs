@@ -1,7 +1,8 @@
 //! Importing a client list (CSV from a PSA or accounting system), with a dry run.
 //!
 //! The whole file is checked first; rows are written only when every row is valid, so an
-//! import never stops half-way. Rows match existing companies by `external_ref` when given,
+//! import never stops half-way. A dry run reports every row; a real import with any invalid
+//! row is refused (422) with every row's errors, and writes nothing. Rows match existing companies by `external_ref` when given,
 //! else by name (case-insensitive).
 
 use std::collections::HashMap;
@@ -124,6 +125,7 @@ impl Engine {
                     continue;
                 }
             };
+            check_cells(&headers, &record, &mut errors);
             let get = |col: &str| {
                 headers
                     .iter()
@@ -228,8 +230,9 @@ impl Engine {
                 (None, None) => {
                     row.errors.push(FieldError::new(
                         "bill_to",
-                        format!("no company named {parent:?}"),
+                        format!("no company named {parent:?} in the file or the company list"),
                     ));
+                    row.action = "error".into();
                     continue;
                 }
             };
@@ -276,7 +279,23 @@ impl Engine {
             errors,
             rows: Vec::new(),
         };
-        if !dry_run && errors == 0 {
+        if !dry_run && errors > 0 {
+            // Nothing is written; the refusal lists every row's errors, by column and line.
+            return Err(EngineError::Invalid(
+                plans
+                    .iter()
+                    .flat_map(|(row, _, _)| {
+                        row.errors.iter().map(move |e| {
+                            FieldError::new(
+                                e.field.clone(),
+                                format!("line {}: {}", row.line, e.message),
+                            )
+                        })
+                    })
+                    .collect(),
+            ));
+        }
+        if !dry_run {
             // Parents first, so children can name them.
             plans.sort_by_key(|(_, _, parent)| parent.is_some());
             let rows: Vec<CompanyImport> = plans
@@ -298,6 +317,29 @@ impl Engine {
         Ok(report)
     }
 }
+
+/// Every cell is text a company record can hold: at most [`MAX_CELL_CHARS`] characters and no
+/// control characters (a NUL would fail on PostgreSQL; a newline has no place in a name).
+fn check_cells(headers: &[String], record: &csv::StringRecord, errors: &mut Vec<FieldError>) {
+    for (column, cell) in headers.iter().zip(record.iter()) {
+        if cell.chars().any(char::is_control) {
+            errors.push(FieldError::new(
+                column.clone(),
+                "must not contain control characters",
+            ));
+        }
+        let n = cell.chars().count();
+        if n > MAX_CELL_CHARS {
+            errors.push(FieldError::new(
+                column.clone(),
+                format!("is {n} characters long; at most {MAX_CELL_CHARS}"),
+            ));
+        }
+    }
+}
+
+/// Longest cell accepted, as for any text of an API body.
+pub const MAX_CELL_CHARS: usize = 1000;
 
 fn empty(currency: &str) -> CompanyRecord {
     CompanyRecord {

@@ -35,10 +35,26 @@ pub fn tenant_today(engine: &Engine, tenant: &Tenant) -> EngineResult<Date> {
     Ok(engine.clock.now().to_zoned_datetime(tz).date())
 }
 
-/// The tenant's history start (DESIGN.md, "Ingestion"): the first day of the month 24
-/// months before the tenant was created, in its time zone; a retention setting moves it later.
+/// The tenant's history start (DESIGN.md, "Ingestion"): the date an admin set, else the first
+/// day of the month 24 months before the tenant was created; a retention setting moves it later.
 /// No usage before it is accepted, and the sync never computes a day before it.
 pub fn history_start(engine: &Engine, tenant: &Tenant) -> EngineResult<Date> {
+    let start = match tenant.history_start.as_deref().map(str::parse::<Date>) {
+        Some(Ok(set)) => set,
+        _ => default_history_start(engine, tenant)?,
+    };
+    let retained = match tenant.retention_days {
+        Some(days) => tenant_today(engine, tenant)?
+            .checked_sub(jiff::ToSpan::days(days))
+            .unwrap_or(start),
+        None => start,
+    };
+    Ok(start.max(retained))
+}
+
+/// The history start when the tenant sets none: the first day of the month 24 months before
+/// the tenant was created, in its time zone.
+pub fn default_history_start(engine: &Engine, tenant: &Tenant) -> EngineResult<Date> {
     let tz = parse_time_zone(&tenant.time_zone)?;
     let created = tenant
         .created_at
@@ -47,16 +63,9 @@ pub fn history_start(engine: &Engine, tenant: &Tenant) -> EngineResult<Date> {
         // A creation time that does not read (records made outside the engine) counts from
         // today: the window is still 24 months.
         .or_else(|_| tenant_today(engine, tenant))?;
-    let start = unitbill_domain::period::Period::of(created)
+    Ok(unitbill_domain::period::Period::of(created)
         .add_months(-24)
-        .first_day();
-    let retained = match tenant.retention_days {
-        Some(days) => tenant_today(engine, tenant)?
-            .checked_sub(jiff::ToSpan::days(days))
-            .unwrap_or(start),
-        None => start,
-    };
-    Ok(start.max(retained))
+        .first_day())
 }
 
 impl Engine {
@@ -210,9 +219,41 @@ pub struct SettingsInput {
     /// e.g. `INV-{seq:05}` or `{year}-{seq}`.
     pub invoice_number_format: Option<String>,
     pub credit_note_number_format: Option<String>,
+    /// First day usage is accepted for (`YYYY-MM-DD`); an empty text restores the default.
+    pub history_start: Option<String>,
 }
 
 impl Engine {
+    /// A history start an admin typed: a date from 1900 to today (tenant time); empty clears.
+    fn check_history_start(
+        &self,
+        tenant: &Tenant,
+        text: &str,
+        p: &mut crate::setup::Problems,
+    ) -> EngineResult<Option<String>> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let today = tenant_today(self, tenant)?;
+        match crate::ingest::parse_date("history_start", text) {
+            Ok(d) if d.year() >= 1900 && d <= today => Ok(Some(d.to_string())),
+            Ok(_) => {
+                p.add(
+                    "history_start",
+                    format!("must be a date from 1900-01-01 to today ({today})"),
+                );
+                Ok(None)
+            }
+            Err(_) => {
+                p.add(
+                    "history_start",
+                    format!("{text:?} is not a date of the form YYYY-MM-DD"),
+                );
+                Ok(None)
+            }
+        }
+    }
+
     pub async fn update_settings(
         &self,
         tenant_id: i64,
@@ -256,6 +297,9 @@ impl Engine {
                 p.add("activity_retention_days", "must not be negative");
             }
             t.activity_retention_days = (d > 0).then_some(d);
+        }
+        if let Some(h) = &input.history_start {
+            t.history_start = self.check_history_start(&t, h.trim(), &mut p)?;
         }
         for (field, value, slot) in [
             (

@@ -6,6 +6,9 @@
 //! [`crate::QuickBooksMapping`] / [`crate::XeroMapping`], so the accounting system computes the
 //! same taxes the document shows.
 //!
+//! Every text cell is neutralised against CSV injection ([`neutralise`]): a company named
+//! `=HYPERLINK(...)` arrives as text, never as a formula.
+//!
 //! Credit notes: Xero books an imported invoice whose total is negative as a credit note, so
 //! they go in the same file with the invoice-style (negated) lines. QuickBooks Online's
 //! import takes invoices only: credit notes go to a second file with the same columns, to be
@@ -63,10 +66,26 @@ fn write(rows: &[Vec<String>], header: &[&str]) -> ExportResult<Vec<u8>> {
     w.write_record(header)
         .map_err(|e| ExportError::Csv(e.to_string()))?;
     for row in rows {
-        w.write_record(row)
+        for cell in row {
+            w.write_field(neutralise(cell).as_bytes())
+                .map_err(|e| ExportError::Csv(e.to_string()))?;
+        }
+        w.write_record(None::<&[u8]>)
             .map_err(|e| ExportError::Csv(e.to_string()))?;
     }
     w.into_inner().map_err(|e| ExportError::Csv(e.to_string()))
+}
+
+/// A cell a spreadsheet will not run as a formula (CSV injection): text that starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, which spreadsheets show
+/// as text and accounting importers keep as part of a name. Numbers (`-84.00`) stay numbers.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<rust_decimal::Decimal>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 fn date(d: jiff::civil::Date, format: &str) -> String {
@@ -243,4 +262,21 @@ pub fn xero(ctx: &ExportContext, documents: &[Document], stem: &str) -> ExportRe
         });
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay_numbers() {
+        assert_eq!(neutralise("=1+2"), "'=1+2");
+        assert_eq!(neutralise("+1 555 0100"), "'+1 555 0100");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("\tcmd"), "'\tcmd");
+        assert_eq!(neutralise("-5 devices"), "'-5 devices");
+        assert_eq!(neutralise("-84.00"), "-84.00");
+        assert_eq!(neutralise("Acme = fine"), "Acme = fine");
+        assert_eq!(neutralise(""), "");
+    }
 }

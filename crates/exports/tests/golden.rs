@@ -227,3 +227,41 @@ fn a_logo_is_drawn_when_it_can_be_read_and_skipped_when_not() {
         "a missing logo is skipped"
     );
 }
+
+#[test]
+fn a_company_named_like_a_formula_reaches_both_csv_files_as_text() {
+    let mut g = golden();
+    let formula = "=HYPERLINK(\"https://evil.example\",\"Pay here\")";
+    if let Some(c) = g.ctx.companies.get_mut(&1) {
+        c.name = formula.to_owned();
+    }
+    let mut files = csv::quickbooks(&g.ctx, &g.documents, "p").unwrap();
+    files.extend(csv::xero(&g.ctx, &g.documents, "p").unwrap());
+    for file in files {
+        let mut rows = ::csv::Reader::from_reader(&file.bytes[..]);
+        let cells: Vec<String> = rows
+            .records()
+            .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        assert!(
+            !cells.iter().any(|c| c.starts_with(['=', '+', '@', '\t'])),
+            "{}: a cell starts like a formula",
+            file.name
+        );
+        if file.name.contains("invoices") || file.name.contains("xero") {
+            assert!(
+                cells.iter().any(|c| *c == format!("'{formula}")),
+                "{}: the name is kept, as text",
+                file.name
+            );
+        }
+        // Negative amounts are numbers, not formulas: they stay as they are.
+        assert!(
+            !cells
+                .iter()
+                .any(|c| c.starts_with("'-") && c[1..].parse::<Decimal>().is_ok()),
+            "{}",
+            file.name
+        );
+    }
+}

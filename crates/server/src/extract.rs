@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 
 use crate::problem::Problem;
 
+mod csv_body;
+pub use csv_body::CsvBody;
+
 /// A JSON body (request or response). A refused body answers 400 (not JSON), 415 (not
 /// `application/json`), 413 (too large) or 422 (the wrong shape, naming the field).
 #[derive(Debug, Clone, Copy, Default)]

@@ -2,7 +2,7 @@
 
 mod helpers;
 
-use helpers::{TestApp, spawn_apps};
+use helpers::{TestApp, ok, spawn_apps};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use unitbill_server::BodyLimits;
@@ -422,6 +422,82 @@ async fn a_revoked_module_key_can_no_longer_push() {
             StatusCode::UNAUTHORIZED,
             "{}",
             app.backend
+        );
+    }
+}
+
+/// The history start is a tenant setting: by default the first day of the month 24 months
+/// before the tenant was created; an admin can move it (to load older history) and reset it.
+#[tokio::test]
+async fn the_history_start_is_a_tenant_setting() {
+    for app in spawn_apps("2026-03-01T12:00:00Z", BodyLimits::default()).await {
+        let b = app.backend;
+        let put = |date: &'static str| {
+            let app = &app;
+            async move {
+                app.http
+                    .put(app.url(&format!("/api/v1/modules/datto-rmm/usage/{date}")))
+                    .bearer_auth(&app.rmm_key)
+                    .json(&json!({"complete": true, "organizations": []}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(
+            put("2024-02-29").await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: before the default start"
+        );
+        assert_eq!(
+            put("2024-03-01").await,
+            StatusCode::OK,
+            "{b}: the default start"
+        );
+        let t = ok(
+            &app,
+            "PATCH",
+            "/api/v1/tenant",
+            json!({"history_start": "2020-01-01"}),
+        )
+        .await;
+        assert_eq!(t["history_start"], "2020-01-01", "{b}: {t}");
+        assert_eq!(
+            put("2020-01-01").await,
+            StatusCode::OK,
+            "{b}: older history now loads"
+        );
+        assert_eq!(
+            put("2019-12-31").await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}"
+        );
+        for bad in ["2026-13-01", "1899-12-31", "2026-03-03", "soon"] {
+            let res = app
+                .http
+                .patch(app.url("/api/v1/tenant"))
+                .bearer_auth(&app.token)
+                .json(&json!({"history_start": bad}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}: {bad}");
+            let problem: Value = res.json().await.unwrap();
+            assert_eq!(problem["field"], "history_start", "{b}: {problem}");
+        }
+        let t = ok(
+            &app,
+            "PATCH",
+            "/api/v1/tenant",
+            json!({"history_start": ""}),
+        )
+        .await;
+        assert_eq!(t["history_start"], Value::Null, "{b}: back to the default");
+        assert_eq!(
+            put("2020-01-02").await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}"
         );
     }
 }

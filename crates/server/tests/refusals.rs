@@ -226,6 +226,54 @@ async fn every_refusal_is_a_problem_naming_its_field_and_changes_nothing() {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         let problem: Value = res.json().await.unwrap();
         assert_eq!(problem["field"], "date", "{b}: {problem}");
+        // A key twice in a snapshot, in either form, names its JSON path and stores nothing.
+        let snapshots = [
+            (
+                "application/json",
+                r#"{"complete":true,"complete":false,"organizations":[]}"#,
+                "complete",
+            ),
+            (
+                "application/json",
+                r#"{"complete":true,"organizations":[{"id":"s1","name":"Acme","usage":{"desktop_laptop":3,"desktop_laptop":4}}]}"#,
+                "organizations[0].usage.desktop_laptop",
+            ),
+            (
+                "application/x-ndjson",
+                "{\"complete\":true}\n{\"id\":\"s1\",\"name\":\"Acme\",\"name\":\"Acme 2\",\"usage\":{}}\n",
+                "organizations[0].name",
+            ),
+        ];
+        for (content_type, body, field) in snapshots {
+            let res = app
+                .http
+                .put(app.url("/api/v1/modules/datto-rmm/usage/2026-02-27"))
+                .bearer_auth(&app.rmm_key)
+                .header("Content-Type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{b}: {body}"
+            );
+            let problem: Value = res.json().await.unwrap();
+            assert_eq!(problem["field"], field, "{b}: {problem}");
+        }
+        let stored = app
+            .http
+            .get(app.url("/api/v1/modules/datto-rmm/usage/2026-02-27"))
+            .bearer_auth(&app.rmm_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.status(),
+            StatusCode::NOT_FOUND,
+            "{b}: nothing stored"
+        );
         let companies = ok(&app, "GET", "/api/v1/companies", Value::Null).await;
         assert_eq!(
             companies.as_array().map(Vec::len),

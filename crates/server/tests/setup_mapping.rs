@@ -335,31 +335,104 @@ async fn a_client_list_imports_with_a_dry_run_and_per_row_errors() {
             json!({"name": "Acme Corporation", "external_ref": "AT-1"}),
         )
         .await;
-        let import = |csv: &'static str, dry: bool| {
+        let send = |csv: &'static str, dry: bool| {
             let app = &app;
             async move {
                 let res = app
                     .http
                     .post(app.url(&format!("/api/v1/companies/import?dry_run={dry}")))
                     .bearer_auth(&app.token)
+                    .header("Content-Type", "text/csv")
                     .body(csv)
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(res.status(), StatusCode::OK);
-                res.json::<Value>().await.unwrap()
+                (res.status(), res.json::<Value>().await.unwrap())
             }
         };
+        let import = |csv: &'static str, dry: bool| async move {
+            let (status, body) = send(csv, dry).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        };
         let bad = "name,currency,tax_rates,payment_terms_days,bill_to,external_ref\nAcme Corp,USD,NY State,15,,AT-1\nBeta LLC,XYZ,,30,,\nBeta Labs,USD,,30,Nobody Inc,\n";
-        let report = import(bad, false).await;
+        // A dry run is a preview: every row with its errors.
+        let report = import(bad, true).await;
         assert_eq!(report["applied"], false, "{b}: {report}");
+        assert_eq!(report["errors"], 2, "{b}: {report}");
         assert_eq!(report["rows"][1]["errors"][0]["field"], "currency");
+        assert_eq!(report["rows"][2]["action"], "error", "{b}: {report}");
         assert_eq!(report["rows"][2]["errors"][0]["field"], "bill_to");
+        // The import itself is refused, naming each column and line, and writes nothing.
+        let (status, problem) = send(bad, false).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {problem}");
+        assert_eq!(problem["field"], "currency", "{b}: {problem}");
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["currency", "bill_to"], "{b}: {problem}");
+        assert!(
+            problem["errors"][1]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("line 4: no company named \"Nobody Inc\""),
+            "{b}: {problem}"
+        );
         let companies = ok(&app, "GET", "/api/v1/companies", Value::Null).await;
         assert_eq!(
             companies.as_array().unwrap().len(),
             1,
             "{b}: nothing written"
+        );
+        // A parent that exists nowhere is an error even when nothing else is wrong; so are
+        // cells no company field can hold.
+        for (csv, field) in [
+            ("name,bill_to\nSolo Inc,Ghost Ltd\n", "bill_to"),
+            ("name,external_ref\nNul Inc,AB\u{0}C\n", "external_ref"),
+            ("name\nTab\tInc\n", "name"),
+        ] {
+            let (status, problem) = send(csv, false).await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{b}: {csv:?}: {problem}"
+            );
+            assert_eq!(problem["field"], field, "{b}: {csv:?}: {problem}");
+        }
+        let long = format!("name\n{}\n", "x".repeat(1001));
+        let res = app
+            .http
+            .post(app.url("/api/v1/companies/import"))
+            .bearer_auth(&app.token)
+            .header("Content-Type", "text/csv")
+            .body(long)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        // Only CSV is read as CSV.
+        let res = app
+            .http
+            .post(app.url("/api/v1/companies/import"))
+            .bearer_auth(&app.token)
+            .header("Content-Type", "application/json")
+            .body("name\nJson Inc\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{b}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["field"], "Content-Type", "{b}: {problem}");
+        assert_eq!(
+            ok(&app, "GET", "/api/v1/companies", Value::Null)
+                .await
+                .as_array()
+                .map(Vec::len),
+            Some(1),
+            "{b}: no refused import wrote anything"
         );
 
         let good = "name,currency,tax_rates,payment_terms_days,bill_to,external_ref\nAcme Corp,USD,NY State,15,,AT-1\nBeta LLC,USD,exempt,30,,\nBeta Labs,USD,,30,Beta LLC,\n";

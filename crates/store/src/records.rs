@@ -50,6 +50,9 @@ pub struct Tenant {
     pub credit_note_number_format: String,
     /// Days of activity log kept; None keeps everything.
     pub activity_retention_days: Option<i64>,
+    /// The history start an admin set (`YYYY-MM-DD`); None: the default, the first day of
+    /// the month 24 months before the tenant was created.
+    pub history_start: Option<String>,
 }
 
 /// A tenant to create (validated by the engine).

@@ -20,7 +20,7 @@ use crate::api::wire::setup::{
     CompanyInput, ContractInput, ContractServiceInput, ImportReport, ServiceInput, TaxRateInput,
 };
 use crate::auth::TenantCaller;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{CsvBody, Json, Path, Query};
 use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {
@@ -377,7 +377,7 @@ pub async fn import_companies(
     State(s): State<AppState>,
     caller: TenantCaller,
     Query(q): Query<ImportQuery>,
-    body: String,
+    CsvBody(body): CsvBody,
 ) -> ApiResult<Json<ImportReport>> {
     caller.require(Role::Billing)?;
     Ok(Json(

@@ -10,6 +10,7 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 use unitbill_domain::catalog::UnitOfMeasure;
+use unitbill_domain::json::{JsonError, parse_strict};
 use unitbill_engine::ingest::SnapshotBody;
 use unitbill_store::{SnapshotOutcome, UsageRevision};
 
@@ -151,8 +152,11 @@ pub async fn put_snapshot(
             .ingest_snapshot(&caller.0, &module, &date, SnapshotBody::Ndjson(text))
             .await?
     } else {
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            Problem::field(StatusCode::BAD_REQUEST, "body", format!("is not JSON: {e}"))
+        let value = parse_strict(&bytes).map_err(|e| match e {
+            JsonError::Syntax(_) => Problem::field(StatusCode::BAD_REQUEST, "body", e.to_string()),
+            JsonError::DuplicateKey { ref path, .. } => {
+                Problem::field(StatusCode::UNPROCESSABLE_ENTITY, path, e.to_string())
+            }
         })?;
         state
             .engine

@@ -45,6 +45,8 @@ struct SettingsPage {
     lookback: i64,
     billing_start: String,
     retention: String,
+    /// The history start in force (set, or the default).
+    history_start: String,
     today: String,
     rates: Vec<RateRow>,
     rate_name: String,
@@ -59,6 +61,7 @@ struct SettingsPage {
     f_sync_hour: String,
     f_lookback: String,
     f_retention: String,
+    f_history_start: String,
     f_activity_retention: String,
     f_invoice_format: String,
     f_credit_format: String,
@@ -110,6 +113,7 @@ async fn settings_page(ctx: &Ctx) -> UiResult<SettingsPage> {
             .retention_days
             .map(|d| format!("{d} days"))
             .unwrap_or_else(|| "no limit".to_owned()),
+        history_start: unitbill_engine::tenants::history_start(engine, t)?.to_string(),
         today: ctx.today.to_string(),
         rates: engine
             .tax_rates(t.id)
@@ -131,6 +135,7 @@ async fn settings_page(ctx: &Ctx) -> UiResult<SettingsPage> {
         f_sync_hour: t.sync_hour.to_string(),
         f_lookback: t.lookback_periods.to_string(),
         f_retention: t.retention_days.map(|d| d.to_string()).unwrap_or_default(),
+        f_history_start: t.history_start.clone().unwrap_or_default(),
         f_activity_retention: t
             .activity_retention_days
             .map(|d| d.to_string())
@@ -161,7 +166,8 @@ fn time_zones() -> Vec<String> {
     zones
 }
 
-const SETTINGS_FIELDS: [&str; 8] = [
+const SETTINGS_FIELDS: [&str; 9] = [
+    "history_start",
     "name",
     "time_zone",
     "sync_hour",
@@ -208,6 +214,7 @@ pub(crate) async fn save(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> U
         activity_retention_days: activity_retention,
         invoice_number_format: Some(form.text("invoice_number_format")),
         credit_note_number_format: Some(form.text("credit_note_number_format")),
+        history_start: Some(form.text("history_start")),
         ..SettingsInput::default()
     };
     if !errors.any() {
@@ -223,6 +230,7 @@ pub(crate) async fn save(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> U
     page.f_lookback = form.text("lookback_periods");
     page.f_retention = form.text("retention_days");
     page.f_activity_retention = form.text("activity_retention_days");
+    page.f_history_start = form.text("history_start");
     page.f_invoice_format = form.text("invoice_number_format");
     page.f_credit_format = form.text("credit_note_number_format");
     page.s_errors = errors;

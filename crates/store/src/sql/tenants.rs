@@ -17,8 +17,9 @@ type TenantRow = (
     String,
     String,
     Option<i64>,
+    Option<String>,
 );
-const TENANT_COLUMNS: &str = "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at, billing_start, invoice_number_format, credit_note_number_format, activity_retention_days";
+const TENANT_COLUMNS: &str = "id, slug, name, time_zone, currency, sync_hour, lookback_periods, retention_days, created_at, billing_start, invoice_number_format, credit_note_number_format, activity_retention_days, history_start";
 
 fn tenant(r: TenantRow) -> Tenant {
     Tenant {
@@ -35,6 +36,7 @@ fn tenant(r: TenantRow) -> Tenant {
         invoice_number_format: r.10,
         credit_note_number_format: r.11,
         activity_retention_days: r.12,
+        history_start: r.13,
     }
 }
 
@@ -96,7 +98,7 @@ sql_backend! {
         async fn update_tenant(&self, t: &Tenant) -> StoreResult<Tenant> {
             let sql = format!(
                 "UPDATE tenants SET name = $2, time_zone = $3, sync_hour = $4, lookback_periods = $5, retention_days = $6, \
-                 invoice_number_format = $7, credit_note_number_format = $8, activity_retention_days = $9 WHERE id = $1 RETURNING {TENANT_COLUMNS}"
+                 invoice_number_format = $7, credit_note_number_format = $8, activity_retention_days = $9, history_start = $10 WHERE id = $1 RETURNING {TENANT_COLUMNS}"
             );
             let row: Option<TenantRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(t.id)
@@ -108,6 +110,7 @@ sql_backend! {
                 .bind(t.invoice_number_format.as_str())
                 .bind(t.credit_note_number_format.as_str())
                 .bind(t.activity_retention_days)
+                .bind(t.history_start.as_deref())
                 .fetch_optional(&self.pool)
                 .await?;
             row.map(tenant).ok_or_else(|| StoreError::NotFound(format!("tenant {}", t.id)))

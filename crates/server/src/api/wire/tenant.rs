@@ -21,6 +21,9 @@ pub struct SettingsInput {
     /// e.g. `INV-{seq:05}` or `{year}-{seq}`.
     pub invoice_number_format: Option<String>,
     pub credit_note_number_format: Option<String>,
+    /// First day usage is accepted for (`YYYY-MM-DD`, from 1900-01-01 to today); `""` restores
+    /// the default, the first day of the month 24 months before the tenant was created.
+    pub history_start: Option<String>,
 }
 
 impl From<SettingsInput> for tenants::SettingsInput {
@@ -34,6 +37,7 @@ impl From<SettingsInput> for tenants::SettingsInput {
             activity_retention_days: i.activity_retention_days,
             invoice_number_format: i.invoice_number_format,
             credit_note_number_format: i.credit_note_number_format,
+            history_start: i.history_start,
         }
     }
 }
