@@ -876,7 +876,8 @@ async fn month_end(app: &ui_support::App, b: &Browser, key: &str, acme_id: &str)
         org.contains("Acme MSP")
             && org.contains("2 months")
             && org.contains("03:00")
-            && org.contains("{year}-{seq:04}"),
+            && org.contains("{year}-{seq:04}")
+            && org.to_lowercase().contains("history start"),
         "{org}"
     );
     b.shot("30-settings-saved", 1280).await;
