@@ -7,6 +7,7 @@
 mod helpers;
 
 use helpers::{TestApp, ok, push, set_clock, spawn_apps};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use unitbill_server::BodyLimits;
 
@@ -222,11 +223,26 @@ async fn a_sync_for_one_day_never_runs_past_yesterday() {
         let (company_id, _) = acme(&app, json!({"start_date": "2026-03-01"})).await;
         push_days(&app, "2026-03-01", "2026-03-09", 10).await;
         map_s1(&app, company_id, "2026-03-01").await;
+        // Asking for days that are not over is refused, naming `through`, and syncs nothing.
+        for future in ["2026-03-10", "2026-12-31", "2999-12-31"] {
+            let (status, problem) =
+                helpers::call(&app, "POST", "/api/v1/sync", json!({"through": future})).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {problem}");
+            assert_eq!(problem["field"], "through", "{b}: {problem}");
+        }
+        let history = ok(
+            &app,
+            "GET",
+            "/api/v1/unit-history?from=2026-03-01&to=2026-03-31",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(history.as_array().map(Vec::len), Some(0), "{b}: {history}");
         let report = ok(
             &app,
             "POST",
             "/api/v1/sync",
-            json!({"through": "2026-12-31"}),
+            json!({"through": "2026-03-09"}),
         )
         .await;
         assert_eq!(report["through"], "2026-03-09", "{b}: {report}");

@@ -35,12 +35,21 @@ pub async fn sync_now(
     caller.require(Role::Billing)?;
     let input = body.map(|b| b.0).unwrap_or_default();
     let tenant = s.engine.tenant(caller.tenant_id()).await?;
+    let yesterday = tenant_today(&s.engine, &tenant)?
+        .yesterday()
+        .map_err(|e| EngineError::Conflict(e.to_string()))?;
     let through = match &input.through {
         Some(d) => parse_date("through", d)?,
-        None => tenant_today(&s.engine, &tenant)?
-            .yesterday()
-            .map_err(|e| EngineError::Conflict(e.to_string()))?,
+        None => yesterday,
     };
+    // Days from today on are not over: their counts can still change (DESIGN.md, Ingestion).
+    if through > yesterday {
+        return Err(EngineError::field(
+            "through",
+            format!("{through} is not over yet; a sync goes through yesterday ({yesterday}) at the latest"),
+        )
+        .into());
+    }
     if let Some(from) = &input.from {
         let from = parse_date("from", from)?;
         if from > through {
