@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::api::wire::exports::{BatchDocument, BatchListing};
 use crate::auth::TenantCaller;
 use crate::extract::{Json, Path, Query};
+use crate::openapi::Conflict;
 use crate::problem::{ApiResult, Problem};
 
 pub fn routes() -> Router<AppState> {
@@ -65,7 +66,7 @@ async fn one(
 }
 
 /// A document as a PDF (drafts too, titled as drafts).
-#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = String), (status = 404, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = String)), security(("api_token" = [])), tag = "exports")]
 pub async fn pdf(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -76,7 +77,7 @@ pub async fn pdf(
 
 /// A posted invoice or credit note as UBL 2.1 XML conforming to EN 16931 (409 for a draft:
 /// it has no number yet).
-#[utoipa::path(get, path = "/api/v1/documents/{id}/ubl", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "UBL 2.1 Invoice or CreditNote", content_type = "application/xml", body = String), (status = 404, body = crate::Problem), (status = 409, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/ubl", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "UBL 2.1 Invoice or CreditNote", content_type = "application/xml", body = String), Conflict), security(("api_token" = [])), tag = "exports")]
 pub async fn ubl(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -96,7 +97,7 @@ pub struct BatchQuery {
 /// `quickbooks`, `xero` and `journal` (headers `X-Export-Part` and `X-Export-Files` name the
 /// files of a batch that has several; `?part=N` picks one), or for `pdf` and `ubl` the list
 /// of documents with their download URLs.
-#[utoipa::path(get, path = "/api/v1/exports/{period}/{format}", params(("period" = String, Path, description = "YYYY-MM or all"), ("format" = crate::api::wire::exports::ExportFormat, Path), ("part" = Option<usize>, Query)), responses((status = 200, description = "quickbooks and xero: the CSV file; journal: the hledger journal; pdf and ubl: the documents with their download URLs", content((String = "text/csv"), (String = "text/plain"), (BatchListing = "application/json"))), (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/exports/{period}/{format}", params(("period" = String, Path, description = "YYYY-MM or all"), ("format" = crate::api::wire::exports::ExportFormat, Path), ("part" = Option<usize>, Query)), responses((status = 200, description = "quickbooks and xero: the CSV file; journal: the hledger journal; pdf and ubl: the documents with their download URLs", content((String = "text/csv"), (String = "text/plain"), (BatchListing = "application/json")))), security(("api_token" = [])), tag = "exports")]
 pub async fn batch(
     State(s): State<AppState>,
     caller: TenantCaller,

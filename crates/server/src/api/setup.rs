@@ -21,6 +21,7 @@ use crate::api::wire::setup::{
 };
 use crate::auth::TenantCaller;
 use crate::extract::{Json, Path, Query};
+use crate::openapi::NotFound;
 use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {
@@ -88,7 +89,7 @@ pub async fn list_tax_rates(
 }
 
 /// Create a company (client).
-#[utoipa::path(post, path = "/api/v1/companies", request_body = CompanyInput, responses((status = 200, body = Object), (status = 422, body = crate::Problem)), security(("api_token" = [])), tag = "setup")]
+#[utoipa::path(post, path = "/api/v1/companies", request_body = CompanyInput, responses((status = 200, body = Object), NotFound), security(("api_token" = [])), tag = "setup")]
 pub async fn create_company(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -150,7 +151,7 @@ pub async fn list_services(
 }
 
 /// Create a monthly recurring service contract.
-#[utoipa::path(post, path = "/api/v1/contracts", request_body = ContractInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "setup")]
+#[utoipa::path(post, path = "/api/v1/contracts", request_body = ContractInput, responses((status = 200, body = Object), NotFound), security(("api_token" = [])), tag = "setup")]
 pub async fn create_contract(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -264,7 +265,7 @@ pub async fn list_module_billing(
 }
 
 /// Map, ignore or unmap module organizations (one object or a list; all or nothing).
-#[utoipa::path(post, path = "/api/v1/org-mappings", request_body = Vec<OrgMappingInput>, responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "mapping")]
+#[utoipa::path(post, path = "/api/v1/org-mappings", request_body = Vec<OrgMappingInput>, responses((status = 200, body = Vec<Object>), NotFound), security(("api_token" = [])), tag = "mapping")]
 pub async fn map_orgs(
     State(s): State<AppState>,
     caller: TenantCaller,

@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Sync now: bring the unit history up to date (idempotent; catches up missed days).
-#[utoipa::path(post, path = "/api/v1/sync", request_body = SyncInput, responses((status = 200, body = SyncReport)), security(("api_token" = [])), tag = "sync")]
+#[utoipa::path(post, path = "/api/v1/sync", request_body = Option<SyncInput>, responses((status = 200, body = SyncReport)), security(("api_token" = [])), tag = "sync")]
 pub async fn sync_now(
     State(s): State<AppState>,
     caller: TenantCaller,

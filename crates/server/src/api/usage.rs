@@ -115,10 +115,6 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
     )),
     responses(
         (status = 200, body = SnapshotStored),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "the key belongs to another module"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "a field is invalid; nothing was stored"),
     ),
     security(("module_key" = [])),
     tag = "ingestion"
@@ -175,7 +171,7 @@ pub async fn put_snapshot(
     get,
     path = "/api/v1/modules/{module}/usage/{date}",
     params(("module" = String, Path), ("date" = String, Path)),
-    responses((status = 200, body = SnapshotView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = SnapshotView)),
     security(("module_key" = [])),
     tag = "ingestion"
 )]
