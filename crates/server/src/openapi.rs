@@ -8,9 +8,11 @@ use crate::api::exports;
 use crate::api::{invoices, setup, sync, tenant, usage};
 
 mod refusals;
+mod text;
 
 use refusals::Refusals;
 pub use refusals::{Conflict, Forbidden, NotFound};
+use text::TextRule;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -77,7 +79,7 @@ pub use refusals::{Conflict, Forbidden, NotFound};
         exports::ubl,
         exports::batch,
     ),
-    modifiers(&Security, &Refusals)
+    modifiers(&Security, &Refusals, &TextRule)
 )]
 pub struct ApiDoc;
 

@@ -46,8 +46,11 @@ pub struct SnapshotRequest {
 #[derive(utoipa::ToSchema)]
 pub struct OrgUsageRequest {
     /// The module's id of the organization (1 to 255 characters), unique in the snapshot.
+    #[schema(min_length = 1, max_length = 255)]
     id: String,
+    #[schema(max_length = 255)]
     name: String,
+    #[schema(max_length = 255)]
     parent_id: Option<String>,
     /// Billing type code -> quantity: a JSON integer 0..=1000000000 for `count` types, a JSON
     /// boolean for `flag` types.
