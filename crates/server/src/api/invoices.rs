@@ -89,7 +89,7 @@ pub struct ListQuery {
 }
 
 /// Invoices and credit notes (headers), filtered by period or company.
-#[utoipa::path(get, path = "/api/v1/documents", params(("period" = Option<String>, Query), ("company_id" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(get, path = "/api/v1/documents", params(("period" = Option<String>, Query, pattern = "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"), ("company_id" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn list(
     State(s): State<AppState>,
     caller: TenantCaller,

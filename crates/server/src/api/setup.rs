@@ -328,7 +328,7 @@ pub struct SuggestionsQuery {
 }
 
 /// The top 3 companies for every unmapped org, with a confidence in [0, 1].
-#[utoipa::path(get, path = "/api/v1/suggestions", params(("date" = Option<String>, Query)), responses((status = 200, body = Vec<OrgSuggestion>)), security(("api_token" = [])), tag = "mapping")]
+#[utoipa::path(get, path = "/api/v1/suggestions", params(("date" = Option<String>, Query, format = Date)), responses((status = 200, body = Vec<OrgSuggestion>)), security(("api_token" = [])), tag = "mapping")]
 pub async fn suggestions(
     State(s): State<AppState>,
     caller: TenantCaller,

@@ -111,7 +111,7 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 #[utoipa::path(
     put,
     path = "/api/v1/modules/{module}/usage/{date}",
-    params(("module" = String, Path, description = "module code, e.g. datto-rmm"), ("date" = String, Path, description = "civil date YYYY-MM-DD")),
+    params(("module" = String, Path, description = "module code", example = "datto-rmm"), ("date" = String, Path, format = Date, description = "civil date YYYY-MM-DD")),
     request_body(content(
         (SnapshotRequest = "application/json"),
         (String = "application/x-ndjson", example = json!("{\"complete\": true}\n{\"id\": \"site-1\", \"name\": \"Acme\", \"usage\": {\"desktop\": 4}}\n"))
@@ -173,7 +173,7 @@ pub async fn put_snapshot(
 #[utoipa::path(
     get,
     path = "/api/v1/modules/{module}/usage/{date}",
-    params(("module" = String, Path), ("date" = String, Path)),
+    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date)),
     responses((status = 200, body = SnapshotView)),
     security(("module_key" = [])),
     tag = "ingestion"
@@ -237,7 +237,7 @@ pub async fn get_snapshot(
 #[utoipa::path(
     get,
     path = "/api/v1/modules/{module}/usage/{date}/revisions",
-    params(("module" = String, Path), ("date" = String, Path)),
+    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date)),
     responses((status = 200, body = Vec<Object>)),
     security(("api_token" = [])),
     tag = "ingestion"
