@@ -231,3 +231,62 @@ fn refusals_of(op: &Operation, write: bool) -> Vec<Refusal> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    fn spec() -> Value {
+        serde_json::to_value(crate::openapi::ApiDoc::openapi()).unwrap()
+    }
+
+    #[test]
+    fn every_refusal_of_every_operation_is_a_problem() {
+        let spec = spec();
+        let shared = &spec["components"]["responses"];
+        let mut operations = 0;
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                operations += 1;
+                let responses = op["responses"].as_object().unwrap();
+                let signed = op["security"].as_array().is_some_and(|s| !s.is_empty());
+                assert!(responses.contains_key("500"), "{method} {path}");
+                assert_eq!(responses.contains_key("401"), signed, "{method} {path}");
+                for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
+                    let name = response["$ref"].as_str().unwrap_or_default();
+                    let name = name.trim_start_matches("#/components/responses/");
+                    let content = &shared[name]["content"]["application/problem+json"];
+                    assert_eq!(
+                        content["schema"]["$ref"], "#/components/schemas/Problem",
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+        assert!(operations >= 60, "{operations}");
+    }
+
+    #[test]
+    fn statuses_follow_what_an_operation_takes() {
+        let spec = spec();
+        let op = |path: &str, method: &str| spec["paths"][path][method]["responses"].clone();
+        let has = |r: &Value, s: &str| r.get(s).is_some();
+        let list = op("/api/v1/companies", "get");
+        assert!(
+            !has(&list, "400") && !has(&list, "403") && !has(&list, "409"),
+            "{list}"
+        );
+        let create = op("/api/v1/companies", "post");
+        for s in ["400", "403", "404", "409", "413", "415", "422"] {
+            assert!(has(&create, s), "POST /companies documents {s}");
+        }
+        let snapshot = op("/api/v1/modules/{module}/usage/{date}", "put");
+        assert!(has(&snapshot, "403") && has(&snapshot, "413") && !has(&snapshot, "415"));
+        assert!(!has(&op("/healthz", "get"), "401"));
+        let problem = &spec["components"]["schemas"]["Problem"];
+        let required = problem["required"].as_array().unwrap();
+        assert_eq!(required.len(), 4, "type, title, status, detail: {problem}");
+        assert_eq!(problem["additionalProperties"], false);
+    }
+}
