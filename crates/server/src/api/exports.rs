@@ -66,7 +66,7 @@ async fn one(
 }
 
 /// A document as a PDF (drafts too, titled as drafts).
-#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = String)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", params(("id" = String, Path, description = "document id or number", example = "INV-00001")), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = String)), security(("api_token" = [])), tag = "exports")]
 pub async fn pdf(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -77,7 +77,7 @@ pub async fn pdf(
 
 /// A posted invoice or credit note as UBL 2.1 XML conforming to EN 16931 (409 for a draft:
 /// it has no number yet).
-#[utoipa::path(get, path = "/api/v1/documents/{id}/ubl", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "UBL 2.1 Invoice or CreditNote", content_type = "application/xml", body = String), Conflict), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/ubl", params(("id" = String, Path, description = "document id or number", example = "INV-00001")), responses((status = 200, description = "UBL 2.1 Invoice or CreditNote", content_type = "application/xml", body = String), Conflict), security(("api_token" = [])), tag = "exports")]
 pub async fn ubl(
     State(s): State<AppState>,
     caller: TenantCaller,

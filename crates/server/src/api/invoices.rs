@@ -107,7 +107,7 @@ pub async fn list(
 }
 
 /// One document with its lines (by id, or by number with `/api/v1/documents/INV-00001`).
-#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path)), responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path, description = "document id or number", example = "INV-00001")), responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn show(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -143,7 +143,7 @@ pub async fn void(
 }
 
 /// Record a payment against an invoice.
-#[utoipa::path(post, path = "/api/v1/documents/{id}/payments", params(("id" = i64, Path)), request_body = PaymentInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/documents/{id}/payments", params(("id" = i64, Path, example = 1)), request_body = PaymentInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn pay(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -159,7 +159,7 @@ pub async fn pay(
 }
 
 /// Apply the company's credit balance to an invoice.
-#[utoipa::path(post, path = "/api/v1/documents/{id}/apply-credit", params(("id" = i64, Path)), request_body = Option<ApplyCreditInput>, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/documents/{id}/apply-credit", params(("id" = i64, Path, example = 1)), request_body = Option<ApplyCreditInput>, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn apply_credit(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -176,7 +176,7 @@ pub async fn apply_credit(
 }
 
 /// The daily units and module orgs behind a line.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/lines/{line}/explain", params(("id" = i64, Path), ("line" = i64, Path)), responses((status = 200, body = LineExplanation), Conflict), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/lines/{line}/explain", params(("id" = i64, Path, example = 1), ("line" = i64, Path, example = 1)), responses((status = 200, body = LineExplanation), Conflict), security(("api_token" = [])), tag = "invoicing")]
 pub async fn explain(
     State(s): State<AppState>,
     caller: TenantCaller,

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
 /// A daily snapshot as a module sends it (documentation of the JSON form).
 #[allow(dead_code)]
 #[derive(utoipa::ToSchema)]
+#[schema(example = json!({"complete": true, "organizations": [{"id": "site-1", "name": "Contoso HQ", "parent_id": null, "usage": {"desktop": 4}}]}))]
 pub struct SnapshotRequest {
     /// `true`: the snapshot lists every org and billing type of the day; whatever is absent is 0.
     /// `false`: only the listed values change (merged into the day's complete snapshot if there
@@ -111,7 +112,7 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 #[utoipa::path(
     put,
     path = "/api/v1/modules/{module}/usage/{date}",
-    params(("module" = String, Path, description = "module code", example = "datto-rmm"), ("date" = String, Path, format = Date, description = "civil date YYYY-MM-DD")),
+    params(("module" = String, Path, description = "module code", example = "datto-rmm"), ("date" = String, Path, format = Date, example = "2026-02-01", description = "civil date YYYY-MM-DD")),
     request_body(content(
         (SnapshotRequest = "application/json"),
         (String = "application/x-ndjson", example = json!("{\"complete\": true}\n{\"id\": \"site-1\", \"name\": \"Acme\", \"usage\": {\"desktop\": 4}}\n"))
@@ -173,7 +174,7 @@ pub async fn put_snapshot(
 #[utoipa::path(
     get,
     path = "/api/v1/modules/{module}/usage/{date}",
-    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date)),
+    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date, example = "2026-02-01")),
     responses((status = 200, body = SnapshotView)),
     security(("module_key" = [])),
     tag = "ingestion"
@@ -237,7 +238,7 @@ pub async fn get_snapshot(
 #[utoipa::path(
     get,
     path = "/api/v1/modules/{module}/usage/{date}/revisions",
-    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date)),
+    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date, example = "2026-02-01")),
     responses((status = 200, body = Vec<Object>)),
     security(("api_token" = [])),
     tag = "ingestion"
