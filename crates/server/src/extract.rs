@@ -22,7 +22,7 @@ pub struct Json<T>(pub T);
 
 impl<T, S> FromRequest<S> for Json<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + 'static,
     S: Send + Sync,
 {
     type Rejection = Problem;
@@ -68,7 +68,12 @@ pub const MAX_TEXT_CHARS: usize = 1000;
 /// Checks every string of a body (no control characters but tab and newline, at most
 /// [`MAX_TEXT_CHARS`]), then reads it as `T` straight from the text (so a key given twice is
 /// refused), naming the JSON path of what is refused.
-fn typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+///
+/// serde also reads a struct from an array of its field values (`[null, null]` as
+/// `{"through": null, "from": null}`), which no schema of the document allows: a body is an
+/// object (unless it is read as any JSON, [`serde_json::Value`]) and no body has an array of
+/// arrays, so both are refused before serde reads the body.
+fn typed<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, Problem> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         Problem::field(
             StatusCode::BAD_REQUEST,
@@ -76,6 +81,14 @@ fn typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             format!("the body is not valid JSON: {e}"),
         )
     })?;
+    let any_json = std::any::TypeId::of::<T>() == std::any::TypeId::of::<serde_json::Value>();
+    if !any_json && !value.is_object() {
+        return Err(Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "body",
+            "must be a JSON object",
+        ));
+    }
     check_strings(&value, "")?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -114,6 +127,9 @@ fn check_strings(value: &serde_json::Value, path: &str) -> Result<(), Problem> {
             }
             Ok(())
         }
+        Value::Array(items) if items.iter().any(Value::is_array) => {
+            refuse("must not hold arrays: its items are values or objects".into())
+        }
         Value::Array(items) => items
             .iter()
             .enumerate()
@@ -132,7 +148,7 @@ fn check_strings(value: &serde_json::Value, path: &str) -> Result<(), Problem> {
 
 impl<T, S> OptionalFromRequest<S> for Json<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + 'static,
     S: Send + Sync,
 {
     type Rejection = Problem;
@@ -290,5 +306,42 @@ mod tests {
             "body"
         );
         assert_eq!(field_of("invalid digit found in string", "query"), "query");
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use serde::Deserialize;
+
+    use super::typed;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        #[allow(dead_code)]
+        amount: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        #[allow(dead_code)]
+        lines: Vec<Line>,
+    }
+
+    #[test]
+    fn a_struct_is_read_only_from_an_object() {
+        let refused = typed::<Line>(b"[null]").expect_err("an array is not an object");
+        assert_eq!(
+            (refused.status, refused.field.as_deref()),
+            (422, Some("body"))
+        );
+        let refused = typed::<Body>(br#"{"lines": [["1"]]}"#).expect_err("an array of arrays");
+        assert_eq!(refused.field.as_deref(), Some("lines"));
+        assert!(typed::<Body>(br#"{"lines": [{"amount": "1"}]}"#).is_ok());
+        assert!(
+            typed::<serde_json::Value>(b"[{}]").is_ok(),
+            "any JSON may be an array"
+        );
     }
 }

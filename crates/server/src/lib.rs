@@ -75,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Liveness: answers `ok` while the process serves (no credential, no database).
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = String, content_type = "text/plain", example = "ok")), tag = "health")]
 async fn healthz() -> &'static str {
     "ok"
 }

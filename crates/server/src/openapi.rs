@@ -7,10 +7,18 @@ use utoipa::{Modify, OpenApi};
 use crate::api::exports;
 use crate::api::{invoices, setup, sync, tenant, usage};
 
+mod refusals;
+mod text;
+
+use refusals::Refusals;
+pub use refusals::{Conflict, Forbidden, NotFound};
+use text::TextRule;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "unitbill", description = "Integrated customer billing for MSPs: ingestion of daily module usage, mapping, sync, invoicing."),
     paths(
+        crate::healthz,
         usage::put_snapshot,
         usage::get_snapshot,
         usage::revisions,
@@ -71,7 +79,7 @@ use crate::api::{invoices, setup, sync, tenant, usage};
         exports::ubl,
         exports::batch,
     ),
-    modifiers(&Security)
+    modifiers(&Security, &Refusals, &TextRule)
 )]
 pub struct ApiDoc;
 

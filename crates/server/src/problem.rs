@@ -7,22 +7,41 @@ use serde::Serialize;
 use unitbill_domain::usage::FieldError;
 use unitbill_engine::EngineError;
 
-/// An error response.
+/// An error response (RFC 9457), sent as `application/problem+json`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Problem {
     /// A URI naming the kind of problem.
     #[serde(rename = "type")]
+    #[schema(example = "https://unitbill.dev/problems/invalid-request")]
     pub kind: String,
+    /// The status's reason phrase.
+    #[schema(example = "Unprocessable Entity")]
     pub title: String,
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599, example = 422)]
     pub status: u16,
+    /// What is wrong, for a person.
     pub detail: String,
     /// The first refused field (JSON path or parameter name), when a field is to blame.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, value_type = String, example = "name")]
     pub field: Option<String>,
-    /// Every refused field with its reason.
+    /// Every refused field with its reason (absent when no field is to blame).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(required = false, value_type = Vec<ProblemField>)]
     pub errors: Vec<FieldError>,
+}
+
+/// One refused field of a [`Problem`] (the document's view of `FieldError`).
+#[allow(dead_code)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemField {
+    /// The JSON path or parameter name.
+    field: String,
+    /// Why it is refused.
+    message: String,
 }
 
 impl Problem {

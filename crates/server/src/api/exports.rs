@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::api::wire::exports::{BatchDocument, BatchListing};
 use crate::auth::TenantCaller;
 use crate::extract::{Json, Path, Query};
+use crate::openapi::Conflict;
 use crate::problem::{ApiResult, Problem};
 
 pub fn routes() -> Router<AppState> {
@@ -65,7 +66,7 @@ async fn one(
 }
 
 /// A document as a PDF (drafts too, titled as drafts).
-#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = String), (status = 404, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", params(("id" = String, Path, description = "document id or number", example = "INV-00001")), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = String)), security(("api_token" = [])), tag = "exports")]
 pub async fn pdf(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -76,7 +77,7 @@ pub async fn pdf(
 
 /// A posted invoice or credit note as UBL 2.1 XML conforming to EN 16931 (409 for a draft:
 /// it has no number yet).
-#[utoipa::path(get, path = "/api/v1/documents/{id}/ubl", params(("id" = String, Path, description = "document id or number")), responses((status = 200, description = "UBL 2.1 Invoice or CreditNote", content_type = "application/xml", body = String), (status = 404, body = crate::Problem), (status = 409, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/ubl", params(("id" = String, Path, description = "document id or number", example = "INV-00001")), responses((status = 200, description = "UBL 2.1 Invoice or CreditNote", content_type = "application/xml", body = String), Conflict), security(("api_token" = [])), tag = "exports")]
 pub async fn ubl(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -88,15 +89,15 @@ pub async fn ubl(
 #[derive(Deserialize)]
 pub struct BatchQuery {
     /// Which file of a batch that has several (1-based): QuickBooks credit memos, or Xero
-    /// files split at 500 invoices.
-    pub part: Option<usize>,
+    /// files split at 500 invoices. Never 0, also where a format has one file or a listing.
+    pub part: Option<std::num::NonZeroUsize>,
 }
 
 /// A period's posted documents (`all` for every period): the CSV or journal file for
 /// `quickbooks`, `xero` and `journal` (headers `X-Export-Part` and `X-Export-Files` name the
 /// files of a batch that has several; `?part=N` picks one), or for `pdf` and `ubl` the list
 /// of documents with their download URLs.
-#[utoipa::path(get, path = "/api/v1/exports/{period}/{format}", params(("period" = String, Path, description = "YYYY-MM or all"), ("format" = crate::api::wire::exports::ExportFormat, Path), ("part" = Option<usize>, Query)), responses((status = 200, description = "quickbooks and xero: the CSV file; journal: the hledger journal; pdf and ubl: the documents with their download URLs", content((String = "text/csv"), (String = "text/plain"), (BatchListing = "application/json"))), (status = 404, body = crate::Problem), (status = 422, body = crate::Problem)), security(("api_token" = [])), tag = "exports")]
+#[utoipa::path(get, path = "/api/v1/exports/{period}/{format}", params(("period" = String, Path, pattern = "^(all|(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2]))$", description = "YYYY-MM or all"), ("format" = crate::api::wire::exports::ExportFormat, Path), ("part" = Option<usize>, Query, minimum = 1)), responses((status = 200, description = "quickbooks and xero: the CSV file; journal: the hledger journal; pdf and ubl: the documents with their download URLs", content((String = "text/csv"), (String = "text/plain"), (BatchListing = "application/json")))), security(("api_token" = [])), tag = "exports")]
 pub async fn batch(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -140,8 +141,8 @@ pub async fn batch(
         .collect::<Vec<_>>()
         .join(", ");
     let count = files.len();
-    let part = q.part.unwrap_or(1);
-    if part == 0 || part > count {
+    let part = q.part.map_or(1, std::num::NonZeroUsize::get);
+    if part > count {
         return Err(Problem::field(
             axum::http::StatusCode::NOT_FOUND,
             "part",

@@ -14,6 +14,7 @@ use crate::api::wire::invoicing::{
 };
 use crate::auth::TenantCaller;
 use crate::extract::{Json, Path, Query};
+use crate::openapi::{Conflict, NotFound};
 use crate::problem::{ApiResult, Problem};
 
 pub fn routes() -> Router<AppState> {
@@ -35,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Run (or re-run) the close of a period: sync, then one draft per company.
-#[utoipa::path(post, path = "/api/v1/invoice-runs", request_body = RunInput, responses((status = 200, body = RunReport), (status = 409, body = crate::Problem)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/invoice-runs", request_body = RunInput, responses((status = 200, body = RunReport)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn run(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -88,7 +89,7 @@ pub struct ListQuery {
 }
 
 /// Invoices and credit notes (headers), filtered by period or company.
-#[utoipa::path(get, path = "/api/v1/documents", params(("period" = Option<String>, Query), ("company_id" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(get, path = "/api/v1/documents", params(("period" = Option<String>, Query, pattern = "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"), ("company_id" = Option<i64>, Query)), responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn list(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -106,7 +107,7 @@ pub async fn list(
 }
 
 /// One document with its lines (by id, or by number with `/api/v1/documents/INV-00001`).
-#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path)), responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = String, Path, description = "document id or number", example = "INV-00001")), responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn show(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -116,7 +117,7 @@ pub async fn show(
 }
 
 /// Approve and post drafts (numbers from the gapless sequence).
-#[utoipa::path(post, path = "/api/v1/documents/post", request_body = PostInput, responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/documents/post", request_body = PostInput, responses((status = 200, body = Vec<Object>), NotFound), security(("api_token" = [])), tag = "invoicing")]
 pub async fn post_many(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -142,7 +143,7 @@ pub async fn void(
 }
 
 /// Record a payment against an invoice.
-#[utoipa::path(post, path = "/api/v1/documents/{id}/payments", params(("id" = i64, Path)), request_body = PaymentInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/documents/{id}/payments", params(("id" = i64, Path, example = 1)), request_body = PaymentInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn pay(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -158,7 +159,7 @@ pub async fn pay(
 }
 
 /// Apply the company's credit balance to an invoice.
-#[utoipa::path(post, path = "/api/v1/documents/{id}/apply-credit", params(("id" = i64, Path)), request_body = ApplyCreditInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/documents/{id}/apply-credit", params(("id" = i64, Path, example = 1)), request_body = Option<ApplyCreditInput>, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
 pub async fn apply_credit(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -175,7 +176,7 @@ pub async fn apply_credit(
 }
 
 /// The daily units and module orgs behind a line.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/lines/{line}/explain", params(("id" = i64, Path), ("line" = i64, Path)), responses((status = 200, body = LineExplanation)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(get, path = "/api/v1/documents/{id}/lines/{line}/explain", params(("id" = i64, Path, example = 1), ("line" = i64, Path, example = 1)), responses((status = 200, body = LineExplanation), Conflict), security(("api_token" = [])), tag = "invoicing")]
 pub async fn explain(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -190,7 +191,7 @@ pub async fn explain(
 }
 
 /// Give amounts back to a company (a goodwill credit note, never re-billed).
-#[utoipa::path(post, path = "/api/v1/credit-notes/goodwill", request_body = GoodwillInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/credit-notes/goodwill", request_body = GoodwillInput, responses((status = 200, body = Object), NotFound), security(("api_token" = [])), tag = "invoicing")]
 pub async fn goodwill(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -211,7 +212,7 @@ pub async fn goodwill(
 }
 
 /// Add a one-off charge or credit to a company's invoice of a period.
-#[utoipa::path(post, path = "/api/v1/one-offs", request_body = OneOffInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "invoicing")]
+#[utoipa::path(post, path = "/api/v1/one-offs", request_body = OneOffInput, responses((status = 200, body = Object), NotFound), security(("api_token" = [])), tag = "invoicing")]
 pub async fn one_off(
     State(s): State<AppState>,
     caller: TenantCaller,

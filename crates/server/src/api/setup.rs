@@ -21,6 +21,7 @@ use crate::api::wire::setup::{
 };
 use crate::auth::TenantCaller;
 use crate::extract::{CsvBody, Json, Path, Query};
+use crate::openapi::NotFound;
 use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {
@@ -88,7 +89,7 @@ pub async fn list_tax_rates(
 }
 
 /// Create a company (client).
-#[utoipa::path(post, path = "/api/v1/companies", request_body = CompanyInput, responses((status = 200, body = Object), (status = 422, body = crate::Problem)), security(("api_token" = [])), tag = "setup")]
+#[utoipa::path(post, path = "/api/v1/companies", request_body = CompanyInput, responses((status = 200, body = Object), NotFound), security(("api_token" = [])), tag = "setup")]
 pub async fn create_company(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -150,7 +151,7 @@ pub async fn list_services(
 }
 
 /// Create a monthly recurring service contract.
-#[utoipa::path(post, path = "/api/v1/contracts", request_body = ContractInput, responses((status = 200, body = Object)), security(("api_token" = [])), tag = "setup")]
+#[utoipa::path(post, path = "/api/v1/contracts", request_body = ContractInput, responses((status = 200, body = Object), NotFound), security(("api_token" = [])), tag = "setup")]
 pub async fn create_contract(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -264,7 +265,7 @@ pub async fn list_module_billing(
 }
 
 /// Map, ignore or unmap module organizations (one object or a list; all or nothing).
-#[utoipa::path(post, path = "/api/v1/org-mappings", request_body = Vec<OrgMappingInput>, responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "mapping")]
+#[utoipa::path(post, path = "/api/v1/org-mappings", request_body = Vec<OrgMappingInput>, responses((status = 200, body = Vec<Object>), NotFound), security(("api_token" = [])), tag = "mapping")]
 pub async fn map_orgs(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -327,7 +328,7 @@ pub struct SuggestionsQuery {
 }
 
 /// The top 3 companies for every unmapped org, with a confidence in [0, 1].
-#[utoipa::path(get, path = "/api/v1/suggestions", params(("date" = Option<String>, Query)), responses((status = 200, body = Vec<OrgSuggestion>)), security(("api_token" = [])), tag = "mapping")]
+#[utoipa::path(get, path = "/api/v1/suggestions", params(("date" = Option<String>, Query, format = Date)), responses((status = 200, body = Vec<OrgSuggestion>)), security(("api_token" = [])), tag = "mapping")]
 pub async fn suggestions(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -369,8 +370,9 @@ pub struct ImportQuery {
 }
 
 /// Import a client list as CSV (columns: name, status, currency, tax_rates, payment_terms_days,
-/// bill_to, external_ref). Every row is checked first; nothing is written unless all rows are
-/// valid. `dry_run=true` reports what would change.
+/// bill_to, external_ref), sent as `text/csv` in UTF-8. Every row is checked first; nothing is
+/// written unless all rows are valid, and an import with invalid rows is refused (422) listing
+/// each error by column and line. `dry_run=true` reports what would change, row by row.
 #[utoipa::path(post, path = "/api/v1/companies/import", params(("dry_run" = Option<bool>, Query)), request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport)), security(("api_token" = [])), tag = "setup")]
 pub async fn import_companies(

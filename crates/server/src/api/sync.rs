@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Sync now: bring the unit history up to date (idempotent; catches up missed days).
-#[utoipa::path(post, path = "/api/v1/sync", request_body = SyncInput, responses((status = 200, body = SyncReport)), security(("api_token" = [])), tag = "sync")]
+#[utoipa::path(post, path = "/api/v1/sync", request_body = Option<SyncInput>, responses((status = 200, body = SyncReport)), security(("api_token" = [])), tag = "sync")]
 pub async fn sync_now(
     State(s): State<AppState>,
     caller: TenantCaller,
@@ -74,7 +74,7 @@ pub struct RangeQuery {
 }
 
 /// U(cs, d) per day (all contract services, or one).
-#[utoipa::path(get, path = "/api/v1/unit-history", params(("contract_service_id" = Option<i64>, Query), ("from" = String, Query), ("to" = String, Query)),
+#[utoipa::path(get, path = "/api/v1/unit-history", params(("contract_service_id" = Option<i64>, Query), ("from" = String, Query, format = Date), ("to" = String, Query, format = Date)),
     responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "sync")]
 pub async fn unit_history(
     State(s): State<AppState>,
@@ -90,7 +90,7 @@ pub async fn unit_history(
 }
 
 /// The module orgs and billing types behind a contract service's daily units.
-#[utoipa::path(get, path = "/api/v1/unit-sources", params(("contract_service_id" = i64, Query), ("from" = String, Query), ("to" = String, Query)),
+#[utoipa::path(get, path = "/api/v1/unit-sources", params(("contract_service_id" = i64, Query, minimum = 1), ("from" = String, Query, format = Date), ("to" = String, Query, format = Date)),
     responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "sync")]
 pub async fn unit_sources(
     State(s): State<AppState>,
@@ -109,7 +109,7 @@ pub async fn unit_sources(
 }
 
 /// The daily activity digest; `failed_only=true` keeps the failed rows.
-#[utoipa::path(get, path = "/api/v1/activity", params(("from" = String, Query), ("to" = String, Query), ("failed_only" = Option<bool>, Query)),
+#[utoipa::path(get, path = "/api/v1/activity", params(("from" = String, Query, format = Date), ("to" = String, Query, format = Date), ("failed_only" = Option<bool>, Query)),
     responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "sync")]
 pub async fn activity(
     State(s): State<AppState>,

@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::api::wire::tenant::{ClockView, ConnectRequest, ModuleView, SettingsInput};
 use crate::auth::TenantCaller;
 use crate::extract::{Json, Path, Query};
+use crate::openapi::Forbidden;
 use crate::problem::ApiResult;
 
 pub fn routes() -> Router<AppState> {
@@ -96,7 +97,7 @@ pub async fn modules(
 }
 
 /// Connect a module (catalog or custom) and issue a module key; the key is shown only here.
-#[utoipa::path(post, path = "/api/v1/modules/{module}/keys", params(("module" = String, Path)), request_body = ConnectRequest,
+#[utoipa::path(post, path = "/api/v1/modules/{module}/keys", params(("module" = String, Path)), request_body = Option<ConnectRequest>,
     responses((status = 200, body = Object, description = "`secret` is the module key")), security(("api_token" = [])), tag = "tenant")]
 pub async fn connect(
     State(state): State<AppState>,
@@ -147,7 +148,7 @@ pub async fn get_clock(
 
 /// Set the server's clock (only with `serve --test-clock`; admins only). The scheduler then
 /// behaves as if that were now.
-#[utoipa::path(put, path = "/api/v1/test-clock", request_body = ClockView, responses((status = 200, body = ClockView), (status = 409, body = crate::Problem)), security(("api_token" = [])), tag = "tenant")]
+#[utoipa::path(put, path = "/api/v1/test-clock", request_body = ClockView, responses((status = 200, body = ClockView)), security(("api_token" = [])), tag = "tenant")]
 pub async fn set_clock(
     State(state): State<AppState>,
     caller: TenantCaller,
@@ -174,7 +175,7 @@ pub async fn set_clock(
 }
 
 /// The tenant's module keys (secrets are never shown again).
-#[utoipa::path(get, path = "/api/v1/module-keys", responses((status = 200, body = Vec<Object>)), security(("api_token" = [])), tag = "tenant")]
+#[utoipa::path(get, path = "/api/v1/module-keys", responses((status = 200, body = Vec<Object>), Forbidden), security(("api_token" = [])), tag = "tenant")]
 pub async fn module_keys(
     State(state): State<AppState>,
     caller: TenantCaller,
@@ -184,7 +185,7 @@ pub async fn module_keys(
 }
 
 /// Revoke a module key: the module can no longer push usage with it.
-#[utoipa::path(delete, path = "/api/v1/module-keys/{id}", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::Problem)), security(("api_token" = [])), tag = "tenant")]
+#[utoipa::path(delete, path = "/api/v1/module-keys/{id}", params(("id" = i64, Path)), responses((status = 204)), security(("api_token" = [])), tag = "tenant")]
 pub async fn revoke_module_key(
     State(state): State<AppState>,
     caller: TenantCaller,
@@ -199,7 +200,7 @@ pub async fn revoke_module_key(
 }
 
 /// Revoke an API token.
-#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = crate::Problem)), security(("api_token" = [])), tag = "tenant")]
+#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", params(("id" = i64, Path)), responses((status = 204)), security(("api_token" = [])), tag = "tenant")]
 pub async fn revoke_api_token(
     State(state): State<AppState>,
     caller: TenantCaller,

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
 /// A daily snapshot as a module sends it (documentation of the JSON form).
 #[allow(dead_code)]
 #[derive(utoipa::ToSchema)]
+#[schema(example = json!({"complete": true, "organizations": [{"id": "site-1", "name": "Contoso HQ", "parent_id": null, "usage": {"desktop": 4}}]}))]
 pub struct SnapshotRequest {
     /// `true`: the snapshot lists every org and billing type of the day; whatever is absent is 0.
     /// `false`: only the listed values change (merged into the day's complete snapshot if there
@@ -47,8 +48,11 @@ pub struct SnapshotRequest {
 #[derive(utoipa::ToSchema)]
 pub struct OrgUsageRequest {
     /// The module's id of the organization (1 to 255 characters), unique in the snapshot.
+    #[schema(min_length = 1, max_length = 255)]
     id: String,
+    #[schema(max_length = 255)]
     name: String,
+    #[schema(max_length = 255)]
     parent_id: Option<String>,
     /// Billing type code -> quantity: a JSON integer 0..=1000000000 for `count` types, a JSON
     /// boolean for `flag` types.
@@ -109,17 +113,13 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 #[utoipa::path(
     put,
     path = "/api/v1/modules/{module}/usage/{date}",
-    params(("module" = String, Path, description = "module code, e.g. datto-rmm"), ("date" = String, Path, description = "civil date YYYY-MM-DD")),
+    params(("module" = String, Path, description = "module code", example = "datto-rmm"), ("date" = String, Path, format = Date, example = "2026-02-01", description = "civil date YYYY-MM-DD")),
     request_body(content(
         (SnapshotRequest = "application/json"),
         (String = "application/x-ndjson", example = json!("{\"complete\": true}\n{\"id\": \"site-1\", \"name\": \"Acme\", \"usage\": {\"desktop\": 4}}\n"))
     )),
     responses(
         (status = 200, body = SnapshotStored),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "the key belongs to another module"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "a field is invalid; nothing was stored"),
     ),
     security(("module_key" = [])),
     tag = "ingestion"
@@ -178,8 +178,8 @@ pub async fn put_snapshot(
 #[utoipa::path(
     get,
     path = "/api/v1/modules/{module}/usage/{date}",
-    params(("module" = String, Path), ("date" = String, Path)),
-    responses((status = 200, body = SnapshotView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date, example = "2026-02-01")),
+    responses((status = 200, body = SnapshotView)),
     security(("module_key" = [])),
     tag = "ingestion"
 )]
@@ -242,7 +242,7 @@ pub async fn get_snapshot(
 #[utoipa::path(
     get,
     path = "/api/v1/modules/{module}/usage/{date}/revisions",
-    params(("module" = String, Path), ("date" = String, Path)),
+    params(("module" = String, Path, example = "datto-rmm"), ("date" = String, Path, format = Date, example = "2026-02-01")),
     responses((status = 200, body = Vec<Object>)),
     security(("api_token" = [])),
     tag = "ingestion"

@@ -8,6 +8,7 @@ use unitbill_store::{DocumentRecord, UnitRow, UnitSourceRow};
 #[serde(deny_unknown_fields)]
 pub struct RunInput {
     /// The period the run closes, `YYYY-MM`.
+    #[schema(pattern = "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub period: String,
     /// Post the drafts at once (refused before the first day after the period).
     #[serde(default)]
@@ -51,6 +52,7 @@ pub struct OpenPeriod {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BillingStartInput {
+    #[schema(pattern = "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub billing_start: String,
 }
 
@@ -64,8 +66,10 @@ pub struct PostInput {
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
     /// Decimal string, e.g. "120.50".
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub amount: String,
     /// Default: today in the tenant's time zone.
+    #[schema(schema_with = super::schema::optional_date)]
     pub paid_on: Option<String>,
     #[serde(default)]
     pub method: String,
@@ -87,6 +91,7 @@ impl From<PaymentInput> for invoicing::PaymentInput {
 #[derive(Deserialize, utoipa::ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyCreditInput {
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub amount: Option<String>,
 }
 
@@ -115,7 +120,9 @@ impl From<invoicing::LineExplanation> for LineExplanation {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoodwillInput {
+    #[schema(minimum = 1)]
     pub company_id: i64,
+    #[schema(pattern = "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub period: Option<String>,
     pub lines: Vec<GoodwillLine>,
 }
@@ -126,6 +133,7 @@ pub struct GoodwillInput {
 pub struct GoodwillLine {
     pub description: String,
     /// Positive amount given back, e.g. "25.00".
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub amount: String,
     #[serde(default)]
     pub taxable: bool,
@@ -146,11 +154,15 @@ impl From<GoodwillLine> for invoicing::GoodwillLine {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OneOffInput {
+    #[schema(minimum = 1)]
     pub company_id: i64,
     /// `YYYY-MM`: the period whose run carries the line.
+    #[schema(pattern = "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub period: String,
     pub description: String,
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub quantity: String,
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub unit_price: String,
     #[serde(default)]
     pub taxable: bool,

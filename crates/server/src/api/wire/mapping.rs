@@ -11,9 +11,12 @@ pub struct OrgMappingInput {
     pub org_id: String,
     /// `mapped` (with `company_id`), `ignored` or `unmapped`.
     #[serde(default = "mapped")]
+    #[schema(schema_with = super::schema::org_state)]
     pub state: String,
+    #[schema(minimum = 1)]
     pub company_id: Option<i64>,
     /// Default: the first day of the open period.
+    #[schema(schema_with = super::schema::optional_date)]
     pub effective_from: Option<String>,
 }
 
@@ -39,7 +42,9 @@ pub struct ServiceMappingInput {
     pub module: String,
     pub billing_type: String,
     /// The contract service to bill; null unmaps.
+    #[schema(minimum = 1)]
     pub contract_service_id: Option<i64>,
+    #[schema(schema_with = super::schema::optional_date)]
     pub effective_from: Option<String>,
 }
 
@@ -58,6 +63,7 @@ impl From<ServiceMappingInput> for mapping::ServiceMappingInput {
 #[serde(deny_unknown_fields)]
 pub struct ModuleBillingInput {
     pub enabled: bool,
+    #[schema(schema_with = super::schema::optional_date)]
     pub effective_from: Option<String>,
 }
 
@@ -74,6 +80,7 @@ impl From<ModuleBillingInput> for mapping::ModuleBillingInput {
 #[serde(deny_unknown_fields)]
 pub struct AcceptInput {
     /// Default: the matcher's tuned threshold.
+    #[schema(minimum = 0, maximum = 1)]
     pub threshold: Option<f64>,
 }
 

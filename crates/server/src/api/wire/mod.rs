@@ -7,6 +7,7 @@
 pub(crate) mod exports;
 pub(crate) mod invoicing;
 pub(crate) mod mapping;
+pub(crate) mod schema;
 pub(crate) mod setup;
 pub(crate) mod sync;
 pub(crate) mod tenant;

@@ -9,6 +9,7 @@ use unitbill_engine::{import, setup};
 pub struct TaxRateInput {
     pub name: String,
     /// Percent as a decimal string: "4" is 4%.
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub percent: String,
 }
 
@@ -17,12 +18,16 @@ pub struct TaxRateInput {
 #[serde(deny_unknown_fields)]
 pub struct CompanyInput {
     pub name: Option<String>,
+    #[schema(schema_with = super::schema::company_status)]
     pub status: Option<String>,
+    #[schema(schema_with = super::schema::currency)]
     pub currency: Option<String>,
     /// Names of tenant tax rates; `[]` = exempt.
     pub tax_rates: Option<Vec<String>>,
+    #[schema(minimum = 0)]
     pub payment_terms_days: Option<i64>,
     /// Id of the company whose invoice carries this one's lines; `0` clears it.
+    #[schema(minimum = 0)]
     pub bill_to: Option<i64>,
     pub external_ref: Option<String>,
 }
@@ -47,8 +52,10 @@ impl From<CompanyInput> for setup::CompanyInput {
 pub struct ServiceInput {
     pub name: String,
     /// Default unit price (a decimal string, e.g. "4.50").
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub unit_price: String,
     #[serde(default)]
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub unit_cost: Option<String>,
     #[serde(default = "yes")]
     pub taxable: bool,
@@ -77,15 +84,20 @@ impl From<ServiceInput> for setup::ServiceInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractInput {
+    #[schema(minimum = 1)]
     pub company_id: Option<i64>,
     pub name: Option<String>,
+    #[schema(schema_with = super::schema::optional_date)]
     pub start_date: Option<String>,
     /// `""` clears the end date.
+    #[schema(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
     pub end_date: Option<String>,
     /// `arrears` (default) or `advance`.
+    #[schema(schema_with = super::schema::timing)]
     pub timing: Option<String>,
     pub purchase_order: Option<String>,
     /// Only `monthly` is supported (integrated billing needs monthly contracts).
+    #[schema(schema_with = super::schema::contract_period)]
     pub period: Option<String>,
 }
 
@@ -107,15 +119,21 @@ impl From<ContractInput> for setup::ContractInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractServiceInput {
+    #[schema(minimum = 1)]
     pub service_id: Option<i64>,
     pub description: Option<String>,
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub unit_price: Option<String>,
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub unit_cost: Option<String>,
     /// `prorated` (default), `end_of_period` or `peak`.
+    #[schema(schema_with = super::schema::change_rule)]
     pub rule: Option<String>,
     /// Daily units of a fixed service (one with no mapping).
+    #[schema(pattern = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$")]
     pub fixed_units: Option<String>,
     /// The first day of a period; default: the first day of the open period.
+    #[schema(schema_with = super::schema::optional_date)]
     pub effective_from: Option<String>,
 }
 

@@ -7,8 +7,10 @@ use unitbill_engine::{insights, sync};
 #[serde(deny_unknown_fields)]
 pub struct SyncInput {
     /// Sync through this date (default: yesterday in the tenant's time zone).
+    #[schema(schema_with = super::schema::optional_date)]
     pub through: Option<String>,
     /// Also recompute from this date on.
+    #[schema(schema_with = super::schema::optional_date)]
     pub from: Option<String>,
 }
 
@@ -71,5 +73,6 @@ impl From<insights::Insight> for Insight {
 #[serde(deny_unknown_fields)]
 pub struct InsightStatusInput {
     /// dismissed, resolved or open.
+    #[schema(schema_with = super::schema::insight_status)]
     pub status: String,
 }

@@ -11,12 +11,16 @@ pub struct SettingsInput {
     /// IANA zone; periods are civil months there.
     pub time_zone: Option<String>,
     /// Hour (0-23, tenant time) the nightly sync runs.
+    #[schema(minimum = 0, maximum = 23)]
     pub sync_hour: Option<i64>,
     /// Periods before the charged one that adjustments settle (default 3).
+    #[schema(minimum = 0)]
     pub lookback_periods: Option<i64>,
     /// Days of usage history accepted; 0 clears the limit.
+    #[schema(minimum = 0)]
     pub retention_days: Option<i64>,
     /// Days of activity log kept; 0 keeps everything (the default).
+    #[schema(minimum = 0)]
     pub activity_retention_days: Option<i64>,
     /// e.g. `INV-{seq:05}` or `{year}-{seq}`.
     pub invoice_number_format: Option<String>,
