@@ -15,6 +15,7 @@ pub mod invoicing;
 pub mod mapping;
 mod periods;
 pub mod setup;
+pub mod signin;
 pub mod sync;
 pub mod tenants;
 mod views;
@@ -70,6 +71,8 @@ pub struct Engine {
     store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
     pub clock: Clock,
+    /// Sign-in throttling policy and counters; shared by clones.
+    signin: Arc<signin::SignInState>,
 }
 
 impl Engine {
@@ -78,6 +81,7 @@ impl Engine {
             store,
             catalog: Arc::new(catalog),
             clock,
+            signin: Arc::new(signin::SignInState::new(signin::ThrottlePolicy::default())),
         }
     }
 

@@ -8,6 +8,7 @@
 mod api;
 mod auth;
 mod extract;
+mod headers;
 mod openapi;
 mod problem;
 mod ui;
@@ -43,13 +44,22 @@ impl Default for BodyLimits {
 pub struct AppState {
     pub engine: Engine,
     pub limits: BodyLimits,
-    /// Signs web UI session cookies. Processes sharing a database must share it
-    /// (`UNITBILL_SESSION_KEY`); by default each process makes its own.
+    /// Signs the one-line confirmations a form redirect shows (sessions themselves are stored
+    /// server-side). Processes sharing a database should share it (`UNITBILL_SESSION_KEY`) so
+    /// a confirmation shows whichever process answers; by default each process makes its own.
     pub session_key: std::sync::Arc<[u8; 64]>,
+    /// `serve --secure-cookies`: the session cookie is always `Secure` and every response
+    /// carries Strict-Transport-Security. Off, the cookie is `Secure` only when a proxy says
+    /// the request came over HTTPS (`X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+    /// `serve --trust-proxy`: the client address for sign-in throttling is the last entry of
+    /// `X-Forwarded-For` (the one the proxy in front added), not the socket's peer.
+    pub trust_proxy: bool,
 }
 
 impl AppState {
-    /// The state with default limits and a fresh random session key.
+    /// The state with default limits, a fresh random flash key, cookies `Secure` only behind
+    /// HTTPS and no trusted proxy.
     pub fn new(engine: Engine) -> Self {
         let mut key = [0u8; 64];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
@@ -57,12 +67,17 @@ impl AppState {
             engine,
             limits: BodyLimits::default(),
             session_key: std::sync::Arc::new(key),
+            secure_cookies: false,
+            trust_proxy: false,
         }
     }
 }
 
-/// The whole application.
+/// The whole application. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`] does) so sign-in can
+/// throttle by client address; without it only accounts are throttled.
 pub fn router(state: AppState) -> Router {
+    let hsts = state.secure_cookies;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi::spec))
@@ -71,6 +86,9 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::routes())
         .method_not_allowed_fallback(extract::method_not_allowed)
         .layer(CatchPanicLayer::custom(extract::panic_problem))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            headers::security_headers(hsts, req, next)
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -95,9 +113,12 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
         }
     });
     tracing::info!(address = %listener.local_addr()?, backend = state.engine.backend(), "unitbill is listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
 }
 
 async fn shutdown() {

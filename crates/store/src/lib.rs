@@ -403,9 +403,45 @@ pub trait InsightStore: Send + Sync {
     async fn last_snapshot_days(&self, tenant_id: i64) -> StoreResult<Vec<(String, Date)>>;
 }
 
+/// Web sessions and failed sign-in counters (shared by every process on the database).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session and deletes the user's sessions expired at `now` (unix seconds).
+    async fn create_session(&self, session: &NewSession, now: i64) -> StoreResult<()>;
+    /// The session with this id (the hash of its secret), revoked or expired ones included.
+    async fn session(&self, id: &str) -> StoreResult<Option<SessionRecord>>;
+    /// Marks one session revoked (idempotent).
+    async fn revoke_session(&self, id: &str, now: &str) -> StoreResult<()>;
+    /// Sets a user's password hash, revokes every session of the user and stores `replacement`
+    /// (the session that made the change, re-issued), in one transaction.
+    async fn change_password(
+        &self,
+        tenant_id: i64,
+        user_id: i64,
+        password_hash: &str,
+        now: &str,
+        replacement: Option<&NewSession>,
+    ) -> StoreResult<()>;
+    /// The failure counters of the given keys (absent keys have none).
+    async fn login_failures(
+        &self,
+        keys: &[(ThrottleScope, &str)],
+    ) -> StoreResult<Vec<(ThrottleScope, String, LoginFailures)>>;
+    /// Counts one failure of each key at `now`; a counter whose last failure is before
+    /// `forget_before` starts again at one.
+    async fn record_login_failure(
+        &self,
+        keys: &[(ThrottleScope, &str)],
+        now: i64,
+        forget_before: i64,
+    ) -> StoreResult<()>;
+    /// Forgets the failures of a key (a successful sign-in of the account).
+    async fn clear_login_failures(&self, scope: ThrottleScope, key: &str) -> StoreResult<()>;
+}
+
 /// Everything unitbill stores.
 pub trait Store:
-    TenantStore + UsageStore + SetupStore + SyncStore + InvoiceStore + InsightStore
+    TenantStore + UsageStore + SetupStore + SyncStore + InvoiceStore + InsightStore + SessionStore
 {
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;

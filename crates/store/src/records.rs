@@ -77,6 +77,55 @@ pub struct User {
     pub created_at: String,
 }
 
+/// A web session to store: `id` is the SHA-256 (hex) of the secret the cookie carries.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub tenant_id: i64,
+    pub user_id: i64,
+    pub created_at: String,
+    /// Unix seconds after which the session is refused.
+    pub expires_at: i64,
+}
+
+/// A stored web session with the person it signs in, as they are now (role, email).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: String,
+    pub tenant_id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub revoked_at: Option<String>,
+}
+
+/// What is counted of failed sign-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ThrottleScope {
+    /// A tenant slug and email as typed (lowercased), existing or not.
+    Account,
+    /// A client IP address.
+    Address,
+}
+
+impl ThrottleScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::Address => "address",
+        }
+    }
+}
+
+/// Consecutive failed sign-ins of one key and when the last one was (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    pub failures: i64,
+    pub last_failure_at: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {
     pub id: i64,

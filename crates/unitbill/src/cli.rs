@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use unitbill_domain::catalog::Catalog;
+use unitbill_engine::signin::{Limits, ThrottlePolicy};
 use unitbill_engine::tenants::TenantInput;
 use unitbill_engine::{Clock, Engine};
 use unitbill_server::AppState;
@@ -25,7 +26,7 @@ pub struct Cli {
     /// Directory for the embedded SQLite database. Default: the user's data directory.
     #[arg(long, env = "UNITBILL_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// A TOML file with database_url, data_dir, listen, catalog.
+    /// A TOML file with database_url, data_dir, listen, catalog, secure_cookies, trust_proxy.
     #[arg(long, env = "UNITBILL_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Log as JSON lines (for log collectors) instead of text.
@@ -177,6 +178,76 @@ pub struct ServeArgs {
     /// Let an admin set the server's clock through the API (testing only; logged loudly).
     #[arg(long)]
     pub test_clock: bool,
+    /// Always mark the session cookie `Secure` and send Strict-Transport-Security (serve over
+    /// HTTPS, or behind a proxy that does). Without it the cookie is `Secure` only when the
+    /// proxy sends `X-Forwarded-Proto: https`.
+    #[arg(long, env = "UNITBILL_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Throttle sign-ins by the last `X-Forwarded-For` address instead of the socket's peer:
+    /// only behind a proxy that sets that header (a client can forge it otherwise).
+    #[arg(long, env = "UNITBILL_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    #[command(flatten)]
+    pub throttle: ThrottleArgs,
+}
+
+/// Sign-in throttling: a growing delay after some failures, then a lockout.
+#[derive(Args, Debug)]
+pub struct ThrottleArgs {
+    /// Failed sign-ins of one account before each further attempt must wait (2 s, doubling).
+    #[arg(long, env = "UNITBILL_SIGNIN_DELAY_AFTER", default_value_t = 5)]
+    pub signin_delay_after: i64,
+    /// Failed sign-ins of one account that lock it out.
+    #[arg(long, env = "UNITBILL_SIGNIN_LOCKOUT_AFTER", default_value_t = 10)]
+    pub signin_lockout_after: i64,
+    /// How long a lockout lasts (and how long failures are remembered), in minutes.
+    #[arg(long, env = "UNITBILL_SIGNIN_LOCKOUT_MINUTES", default_value_t = 15)]
+    pub signin_lockout_minutes: i64,
+    /// As --signin-delay-after, for one client address (one office can share an address).
+    #[arg(
+        long,
+        env = "UNITBILL_SIGNIN_ADDRESS_DELAY_AFTER",
+        default_value_t = 20
+    )]
+    pub signin_address_delay_after: i64,
+    /// As --signin-lockout-after, for one client address.
+    #[arg(
+        long,
+        env = "UNITBILL_SIGNIN_ADDRESS_LOCKOUT_AFTER",
+        default_value_t = 50
+    )]
+    pub signin_address_lockout_after: i64,
+}
+
+impl ThrottleArgs {
+    /// The policy these flags describe, if it makes sense.
+    pub fn policy(&self) -> Result<ThrottlePolicy> {
+        let seconds = self.signin_lockout_minutes * 60;
+        let limits = |delay_after: i64, lockout_after: i64, what: &str| -> Result<Limits> {
+            if delay_after < 1 || lockout_after < delay_after || seconds < 1 {
+                anyhow::bail!(
+                    "{what}: the delay must start after at least 1 failure, the lockout at or after it, and last at least a minute"
+                );
+            }
+            Ok(Limits {
+                delay_after,
+                lockout_after,
+                lockout_seconds: seconds,
+            })
+        };
+        Ok(ThrottlePolicy {
+            account: limits(
+                self.signin_delay_after,
+                self.signin_lockout_after,
+                "--signin-delay-after/--signin-lockout-after",
+            )?,
+            address: limits(
+                self.signin_address_delay_after,
+                self.signin_address_lockout_after,
+                "--signin-address-delay-after/--signin-address-lockout-after",
+            )?,
+        })
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -222,6 +293,16 @@ pub enum UserCommand {
         role: Role,
         #[arg(long)]
         json: bool,
+    },
+    /// Set a user's password; every session of the user is signed out.
+    Password {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// The new password (or set UNITBILL_PASSWORD).
+        #[arg(long, env = "UNITBILL_PASSWORD", hide_env_values = true)]
+        password: String,
     },
 }
 
@@ -356,8 +437,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+            let engine = engine.with_throttle_policy(args.throttle.policy()?);
             let mut state = AppState::new(engine);
-            // Several `serve` processes behind one load balancer must sign sessions alike.
+            state.secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
+            state.trust_proxy = args.trust_proxy || file.trust_proxy.unwrap_or(false);
+            if !state.secure_cookies {
+                tracing::info!(
+                    "session cookies are Secure only behind HTTPS proxies that say so; use --secure-cookies when serving over HTTPS"
+                );
+            }
+            // Several `serve` processes behind one load balancer should sign confirmations alike.
             if let Ok(hex_key) = std::env::var("UNITBILL_SESSION_KEY") {
                 let bytes: Vec<u8> = (0..hex_key.len())
                     .step_by(2)
@@ -426,6 +515,19 @@ pub async fn run(cli: Cli) -> Result<()> {
             print(json, &u, |u| {
                 format!("added {} to {} as {}", u.email, t.slug, u.role.as_str())
             })?;
+        }
+        Command::User(UserCommand::Password {
+            tenant,
+            email,
+            password,
+        }) => {
+            let t = engine.find_tenant(&tenant).await?;
+            engine.set_password(t.id, &email, &password).await?;
+            println!(
+                "set the password of {} in {}; their sessions are signed out",
+                email.trim().to_lowercase(),
+                t.slug
+            );
         }
         Command::Token(TokenCommand::Create {
             tenant,

@@ -14,6 +14,8 @@ use serde::Deserialize;
 /// data_dir = "/var/lib/unitbill"                  # used when database_url is not set
 /// listen = "127.0.0.1:8080"
 /// catalog = "/etc/unitbill/extra-modules.toml"
+/// secure_cookies = true                           # serve over HTTPS: Secure cookie + HSTS
+/// trust_proxy = false                             # throttle by X-Forwarded-For's last entry
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +24,10 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub catalog: Option<PathBuf>,
+    /// As `serve --secure-cookies`.
+    pub secure_cookies: Option<bool>,
+    /// As `serve --trust-proxy`.
+    pub trust_proxy: Option<bool>,
 }
 
 impl FileConfig {

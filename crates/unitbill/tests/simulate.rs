@@ -136,7 +136,12 @@ async fn the_demo_maps_what_it_can_correctly_and_runs_again_safely() {
         let first = demo::prepare(&engine, &settings).await.unwrap();
         let tenant = engine.tenant_by_slug(demo::SLUG).await.unwrap();
         engine
-            .login(demo::SLUG, demo::EMAIL, demo::PASSWORD)
+            .sign_in(unitbill_engine::signin::SignInAttempt {
+                tenant: demo::SLUG,
+                email: demo::EMAIL,
+                password: demo::PASSWORD,
+                client: None,
+            })
             .await
             .expect("the demo login works");
 

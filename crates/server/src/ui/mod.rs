@@ -105,6 +105,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}/goodwill", post(documents::goodwill))
         .route("/settings", get(settings::page).post(settings::save))
         .route("/settings/tax-rates", post(settings::create_tax_rate))
+        .route("/settings/password", post(settings::change_password))
         .layer(tower_http::csrf::CsrfLayer::new());
     Router::new()
         .merge(pages)
@@ -572,10 +573,10 @@ pub(crate) fn dec(text: &str) -> Decimal {
 
 /// A path of this site to return to after a form, never another host.
 pub(crate) fn back_path(back: Option<String>, default: &str) -> String {
-    match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b,
-        _ => default.to_owned(),
-    }
+    back.as_deref()
+        .and_then(session::same_origin_path)
+        .unwrap_or(default)
+        .to_owned()
 }
 
 /// Display names of every module: the catalog's and the tenant's custom ones.

@@ -1,82 +1,43 @@
-//! Web sessions: a signed cookie, the login form and logout.
+//! Web sessions: the cookie, the login form, logout, and where to go after signing in.
 //!
-//! The cookie holds `tenant_id|user_id|role|expiry|hex(email)` and an HMAC-SHA256 of it under
-//! `AppState.session_key`; nothing is stored server-side, so any number of `serve` processes
-//! sharing the key accept it. It is `HttpOnly` and `SameSite=Lax` and lasts 12 hours. Logging
-//! out clears it in the browser (a copied cookie stays valid until it expires).
+//! The cookie `ub_session` carries a random 256-bit secret; the engine keeps its SHA-256 with
+//! the user, expiry (12 hours) and revocation, and every request looks it up (one query by
+//! primary key), so logging out or changing the password ends a session everywhere at once,
+//! in every `serve` process on the database. The cookie is `HttpOnly`, `SameSite=Lax`, and
+//! `Secure` under `--secure-cookies` or when a proxy says the request came over HTTPS.
+//!
+//! Sign-in is throttled by the engine per account and per client address (the socket's peer,
+//! or with `--trust-proxy` the last `X-Forwarded-For` entry); a throttled attempt is answered
+//! 429 with `Retry-After`, worded the same whether or not the account exists.
+
+use std::net::{IpAddr, SocketAddr};
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
-use unitbill_engine::EngineError;
+use unitbill_engine::signin::{SESSION_SECONDS, SignInAttempt, SignInError};
 use unitbill_store::Role;
 
 use super::{Layout, UiError, render_status};
 use crate::AppState;
 
 const COOKIE_NAME: &str = "ub_session";
-/// How long a login lasts.
-pub(crate) const SESSION_SECONDS: i64 = 12 * 60 * 60;
 
-/// A signed-in person, as the cookie says.
+/// A signed-in person, as their stored session says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Session {
     pub tenant_id: i64,
     pub user_id: i64,
     pub role: Role,
-    /// Unix seconds after which the cookie is refused.
-    pub expires: i64,
     pub email: String,
 }
 
-fn mac(key: &[u8]) -> Hmac<Sha256> {
-    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length")
-}
-
 impl Session {
-    fn payload(&self) -> String {
-        format!(
-            "{}|{}|{}|{}|{}",
-            self.tenant_id,
-            self.user_id,
-            self.role.as_str(),
-            self.expires,
-            hex::encode(self.email.as_bytes())
-        )
-    }
-
-    /// The cookie value: payload, a dot, and the hex HMAC of the payload.
-    pub fn encode(&self, key: &[u8]) -> String {
-        let payload = self.payload();
-        let mut m = mac(key);
-        m.update(payload.as_bytes());
-        format!("{payload}.{}", hex::encode(m.finalize().into_bytes()))
-    }
-
-    /// The session a cookie value carries, if its signature is right and it has not expired.
-    pub fn decode(value: &str, key: &[u8], now: i64) -> Option<Self> {
-        let (payload, sig) = value.rsplit_once('.')?;
-        let mut m = mac(key);
-        m.update(payload.as_bytes());
-        m.verify_slice(&hex::decode(sig).ok()?).ok()?;
-        let mut parts = payload.split('|');
-        let session = Self {
-            tenant_id: parts.next()?.parse().ok()?,
-            user_id: parts.next()?.parse().ok()?,
-            role: Role::parse(parts.next()?)?,
-            expires: parts.next()?.parse().ok()?,
-            email: String::from_utf8(hex::decode(parts.next()?).ok()?).ok()?,
-        };
-        (parts.next().is_none() && session.expires > now).then_some(session)
-    }
-
     /// Who made a change, as change logs record it.
     pub fn actor(&self) -> String {
         format!("user:{} ({})", self.user_id, self.email)
@@ -96,10 +57,6 @@ impl Session {
     }
 }
 
-fn now_seconds(state: &AppState) -> i64 {
-    state.engine.clock.now().as_second()
-}
-
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
@@ -111,8 +68,14 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The session cookie; `Secure` when the request reached a proxy over HTTPS.
-fn set_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+/// The session cookie, `Secure` when the server is told to or the request came over HTTPS.
+pub(crate) fn set_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    value: &str,
+    max_age: i64,
+) -> HeaderValue {
+    let secure = state.secure_cookies || over_https(headers);
     HeaderValue::from_str(&format!(
         "{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
@@ -127,12 +90,21 @@ fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-/// Where to go after signing in: a path of this site, never another host.
+/// `path` if it is a path of this site: one leading `/`, no `//`, no backslash, no control
+/// characters or whitespace. Browsers drop tabs and newlines and read `\` as `/`, so
+/// `/\t/evil.example` or `/\evil.example` would otherwise leave the site. `path` is the
+/// decoded value (the form or query string already decoded it).
+pub(crate) fn same_origin_path(path: &str) -> Option<&str> {
+    let safe = path.starts_with('/')
+        && !path.contains("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
+    safe.then_some(path)
+}
+
+/// Where to go after signing in: a path of this site, else the dashboard.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
+    next.and_then(same_origin_path).unwrap_or("/").to_owned()
 }
 
 /// Sends the browser to `to`; htmx requests get `HX-Redirect` so the whole page changes.
@@ -145,37 +117,86 @@ pub(crate) fn redirect(to: &str) -> Response {
     res
 }
 
+/// The secret of the request's session cookie, if it sent one.
+pub(crate) fn cookie_secret(headers: &HeaderMap) -> Option<&str> {
+    cookie_value(headers, COOKIE_NAME).filter(|v| !v.is_empty())
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let session = cookie_value(&parts.headers, COOKIE_NAME)
-            .and_then(|v| Session::decode(v, &state.session_key[..], now_seconds(state)));
-        match session {
-            Some(s) => Ok(s),
-            None => {
-                let here = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/");
-                let to = if here == "/" {
-                    "/login".to_owned()
-                } else {
-                    format!("/login?next={}", encode_query(here))
-                };
-                if parts.headers.contains_key("hx-request") {
-                    let mut res = StatusCode::OK.into_response();
-                    res.headers_mut().insert(
-                        "hx-redirect",
-                        HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/login")),
-                    );
-                    Err(res)
-                } else {
-                    Err(redirect(&to))
-                }
-            }
+        let found = match cookie_secret(&parts.headers) {
+            Some(secret) => state
+                .engine
+                .session(secret)
+                .await
+                .map_err(|e| UiError::Engine(e).into_response())?,
+            None => None,
+        };
+        match found {
+            Some(s) => Ok(Session {
+                tenant_id: s.tenant_id,
+                user_id: s.user_id,
+                role: s.role,
+                email: s.email,
+            }),
+            None => Err(to_login(parts)),
         }
+    }
+}
+
+/// Sends a request without a live session to the login page, to come back afterwards.
+fn to_login(parts: &Parts) -> Response {
+    let here = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let to = if here == "/" {
+        "/login".to_owned()
+    } else {
+        format!("/login?next={}", encode_query(here))
+    };
+    if parts.headers.contains_key("hx-request") {
+        let mut res = StatusCode::OK.into_response();
+        res.headers_mut().insert(
+            "hx-redirect",
+            HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/login")),
+        );
+        res
+    } else {
+        redirect(&to)
+    }
+}
+
+/// The client's address: the socket's peer, or behind a trusted proxy the address it saw.
+pub(crate) struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        if !state.trust_proxy {
+            return Ok(Self(peer));
+        }
+        // The proxy appends the address it saw last; earlier entries are the client's to forge.
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|a| a.trim().parse().ok());
+        Ok(Self(forwarded.or(peer)))
     }
 }
 
@@ -230,64 +251,89 @@ pub(crate) struct LoginInput {
     next: Option<String>,
 }
 
+/// The words of a throttled sign-in: the same for every account, existing or not.
+pub(crate) fn throttled_message(retry_after: i64) -> String {
+    let minutes = (retry_after + 59) / 60;
+    let wait = if retry_after == 1 {
+        "1 second".to_owned()
+    } else if retry_after < 60 {
+        format!("{retry_after} seconds")
+    } else if minutes == 1 {
+        "1 minute".to_owned()
+    } else {
+        format!("{minutes} minutes")
+    };
+    format!("Too many failed sign-ins. Try again in {wait}.")
+}
+
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(input): Form<LoginInput>,
 ) -> Response {
     let next = safe_next(input.next.as_deref());
-    match state
-        .engine
-        .login(input.tenant.trim(), &input.email, &input.password)
-        .await
-    {
-        Ok(user) => {
-            let session = Session {
-                tenant_id: user.tenant_id,
-                user_id: user.id,
-                role: user.role,
-                expires: now_seconds(&state) + SESSION_SECONDS,
-                email: user.email,
-            };
+    let attempt = SignInAttempt {
+        tenant: input.tenant.trim(),
+        email: &input.email,
+        password: &input.password,
+        client,
+    };
+    let (status, message, retry_after) = match state.engine.sign_in(attempt).await {
+        Ok(issued) => {
             let mut res = redirect(&next);
             res.headers_mut().insert(
                 SET_COOKIE,
-                set_cookie(
-                    &session.encode(&state.session_key[..]),
-                    SESSION_SECONDS,
-                    over_https(&headers),
-                ),
+                set_cookie(&state, &headers, &issued.secret, SESSION_SECONDS),
             );
-            res
+            return res;
         }
-        Err(e) => {
-            let message = match e {
-                EngineError::Unauthorized => {
-                    "The organization, email or password is not right.".to_owned()
-                }
-                other => {
-                    tracing::error!(error = %other, "login failed");
-                    "Signing in failed on the server; try again.".to_owned()
-                }
-            };
-            render_status(
-                StatusCode::UNAUTHORIZED,
-                &LoginPage {
-                    layout: Layout::signed_out("Sign in"),
-                    tenant: input.tenant,
-                    email: input.email,
-                    next,
-                    error: Some(message),
-                },
+        Err(SignInError::Refused) => (
+            StatusCode::UNAUTHORIZED,
+            "The organization, email or password is not right.".to_owned(),
+            None,
+        ),
+        Err(SignInError::Throttled { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            throttled_message(retry_after),
+            Some(retry_after),
+        ),
+        Err(SignInError::Engine(e)) => {
+            tracing::error!(error = %e, "login failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Signing in failed on the server; try again.".to_owned(),
+                None,
             )
         }
+    };
+    let mut res = render_status(
+        status,
+        &LoginPage {
+            layout: Layout::signed_out("Sign in"),
+            tenant: input.tenant,
+            email: input.email,
+            next,
+            error: Some(message),
+        },
+    );
+    if let Some(seconds) = retry_after {
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
+    res
 }
 
-pub(crate) async fn logout(headers: HeaderMap) -> Response {
+/// Revokes the session (everywhere, not only in this browser) and clears the cookie.
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(secret) = cookie_secret(&headers)
+        && let Err(e) = state.engine.sign_out(secret).await
+    {
+        return UiError::Engine(e).into_response();
+    }
     let mut res = redirect("/login");
     res.headers_mut()
-        .insert(SET_COOKIE, set_cookie("", 0, over_https(&headers)));
+        .insert(SET_COOKIE, set_cookie(&state, &headers, "", 0));
     res
 }
 
@@ -295,39 +341,50 @@ pub(crate) async fn logout(headers: HeaderMap) -> Response {
 mod tests {
     use super::*;
 
-    fn sample() -> Session {
-        Session {
-            tenant_id: 7,
-            user_id: 3,
-            role: Role::Billing,
-            expires: 2_000,
-            email: "ann|x@acme.example".into(),
-        }
-    }
-
-    #[test]
-    fn a_signed_session_round_trips() {
-        let key = [9u8; 64];
-        let v = sample().encode(&key);
-        assert_eq!(Session::decode(&v, &key, 1_000), Some(sample()));
-    }
-
-    #[test]
-    fn tampered_expired_or_foreign_cookies_are_refused() {
-        let key = [9u8; 64];
-        let v = sample().encode(&key);
-        assert_eq!(Session::decode(&v, &key, 2_000), None, "expired");
-        assert_eq!(Session::decode(&v, &[8u8; 64], 1_000), None, "other key");
-        let forged = v.replacen("7|3|billing", "7|3|admin", 1);
-        assert_eq!(Session::decode(&forged, &key, 1_000), None, "role raised");
-        assert_eq!(Session::decode("garbage", &key, 1_000), None);
-    }
-
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/companies")), "/companies");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(
+            safe_next(Some("/companies/4?tab=units")),
+            "/companies/4?tab=units"
+        );
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example".replace("%09", "\t").as_str(),
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\\/evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/a//evil.example",
+            "///evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn throttled_words_round_up() {
+        assert_eq!(
+            throttled_message(4),
+            "Too many failed sign-ins. Try again in 4 seconds."
+        );
+        assert_eq!(
+            throttled_message(61),
+            "Too many failed sign-ins. Try again in 2 minutes."
+        );
+        assert_eq!(
+            throttled_message(60),
+            "Too many failed sign-ins. Try again in 1 minute."
+        );
     }
 }

@@ -1,12 +1,16 @@
 //! Settings: the organization (name, time zone, sync hour, adjustment lookback, usage
 //! retention, invoice and credit note numbering, saved through `Engine::update_settings`),
-//! tax rates, people, and module keys.
+//! tax rates, people, the signed-in person's password, and module keys.
 
 use askama::Template;
 use axum::Form;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use unitbill_engine::signin::{SESSION_SECONDS, SignInError};
 use unitbill_engine::tenants::SettingsInput;
 use unitbill_store::Role;
 
+use super::session::{set_cookie, throttled_message};
 use super::{Ctx, Errors, FormData, Layout, UiResult, render, render_invalid};
 
 struct RateRow {
@@ -68,6 +72,8 @@ struct SettingsPage {
     zones: Vec<String>,
     hours: Vec<HourOption>,
     s_errors: Errors,
+    /// The password form's refusals.
+    p_errors: Errors,
     can_edit: bool,
 }
 
@@ -150,6 +156,7 @@ async fn settings_page(ctx: &Ctx) -> UiResult<SettingsPage> {
             })
             .collect(),
         s_errors: Errors::default(),
+        p_errors: Errors::default(),
         can_edit: ctx.session.role >= Role::Admin,
     })
 }
@@ -264,4 +271,61 @@ pub(crate) async fn create_tax_rate(ctx: Ctx, Form(form): Form<Vec<(String, Stri
             render_invalid("/settings", &page)
         }
     }
+}
+
+/// Changes the signed-in person's password: every other session of theirs ends, and this
+/// browser gets a new session in place of the old one.
+pub(crate) async fn change_password(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> UiResult {
+    // Passwords are taken as typed: `FormData::text` trims, and spaces count.
+    let raw = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let result = ctx
+        .engine()
+        .change_password(
+            ctx.tenant_id(),
+            &ctx.session.email,
+            &raw("current_password"),
+            &raw("new_password"),
+        )
+        .await;
+    let (status, errors) = match result {
+        Ok(secret) => {
+            let mut res = ctx.done(
+                "/settings#password",
+                "Password changed; your other sessions were signed out.",
+            )?;
+            res.headers_mut().insert(
+                SET_COOKIE,
+                set_cookie(&ctx.state, &headers, &secret, SESSION_SECONDS),
+            );
+            return Ok(res);
+        }
+        Err(SignInError::Throttled { retry_after }) => {
+            let mut errors = Errors::default();
+            errors.general.push(throttled_message(retry_after));
+            (StatusCode::TOO_MANY_REQUESTS, errors)
+        }
+        Err(SignInError::Refused) => {
+            let mut errors = Errors::default();
+            errors.field("current_password", "is not right");
+            (StatusCode::UNPROCESSABLE_ENTITY, errors)
+        }
+        Err(SignInError::Engine(e)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Errors::from_engine(e, &["current_password", "new_password"])?,
+        ),
+    };
+    let mut page = settings_page(&ctx).await?;
+    page.p_errors = errors;
+    let mut res = render_invalid("/settings", &page)?;
+    *res.status_mut() = status;
+    Ok(res)
 }

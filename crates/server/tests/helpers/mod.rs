@@ -80,7 +80,12 @@ pub async fn spawn_apps(now: &str, limits: BodyLimits) -> Vec<TestApp> {
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    axum::serve(listener, app).await.expect("serve");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+    .expect("serve");
 }
 
 /// A request with the tenant's API token; `Value::Null` sends no body.

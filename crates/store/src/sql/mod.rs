@@ -6,6 +6,7 @@
 
 mod insights;
 mod invoices;
+mod sessions;
 mod setup;
 mod sync;
 mod tenants;
