@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -288,16 +287,12 @@ async fn save(ctx: Ctx, id: Option<i64>, form: FormData) -> UiResult {
     render_invalid(&url, &page)
 }
 
-pub(crate) async fn create(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
-    save(ctx, None, FormData(form)).await
+pub(crate) async fn create(ctx: Ctx, form: FormData) -> UiResult {
+    save(ctx, None, form).await
 }
 
-pub(crate) async fn update(
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save(ctx, Some(id), FormData(form)).await
+pub(crate) async fn update(ctx: Ctx, Path(id): Path<i64>, form: FormData) -> UiResult {
+    save(ctx, Some(id), form).await
 }
 
 struct ContractRow {
@@ -663,13 +658,8 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<i64>, Query(q): Query<CompanyQ
 }
 
 /// Creates a monthly contract for the company and opens it.
-pub(crate) async fn create_contract(
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn create_contract(ctx: Ctx, Path(id): Path<i64>, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let input = ContractInput {
         company_id: Some(id),
         name: form.get("name"),

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use unitbill_domain::rules::ChangeRule;
 use unitbill_domain::setup::{BillingSetup, BillingTypeKey, OrgAssignment};
@@ -302,13 +301,8 @@ pub(crate) async fn page(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
 }
 
 /// Adds a contract service (service, price, rule, fixed units, from the first day of a month).
-pub(crate) async fn add_service(
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn add_service(ctx: Ctx, Path(id): Path<i64>, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let service_id = form.get("service_id").and_then(|s| s.parse().ok());
     let input = ContractServiceInput {
         service_id,
@@ -360,13 +354,8 @@ pub(crate) async fn add_service(
 
 /// Saves one module's section of the service mapping: each billing type whose contract
 /// service changed is mapped (or unmapped) from the date given.
-pub(crate) async fn map_services(
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn map_services(ctx: Ctx, Path(id): Path<i64>, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let module = form.text("module");
     let effective_from = form.get("effective_from");
     let page = contract_page(&ctx, id).await?;

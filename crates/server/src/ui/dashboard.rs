@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
 use axum::http::HeaderMap;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -602,13 +601,8 @@ struct InsightDone {
 
 /// Dismisses or resolves an inbox item (or reopens it). htmx replaces the item with a line
 /// saying so (and an undo); without script the dashboard is shown again with a confirmation.
-pub(crate) async fn set_insight(
-    ctx: Ctx,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn set_insight(ctx: Ctx, headers: HeaderMap, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let key = form.text("key");
     let status = form.text("status");
     match ctx

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
@@ -332,13 +331,8 @@ pub(crate) async fn post(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
 }
 
 /// Records a payment against the invoice.
-pub(crate) async fn pay(
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn pay(ctx: Ctx, Path(id): Path<i64>, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let input = PaymentInput {
         amount: form.text("amount"),
         paid_on: form.get("paid_on"),
@@ -407,13 +401,8 @@ pub(crate) async fn apply_credit(ctx: Ctx, Path(id): Path<i64>) -> UiResult {
 }
 
 /// Voids the posted invoice with a credit note; the box must be ticked to confirm.
-pub(crate) async fn void(
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn void(ctx: Ctx, Path(id): Path<i64>, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let result = if form.get("confirm").is_none() {
         let mut e = Errors::default();
         e.field(
@@ -444,13 +433,8 @@ pub(crate) async fn void(
 }
 
 /// Gives an amount back to the document's company (a goodwill credit note, never re-billed).
-pub(crate) async fn goodwill(
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn goodwill(ctx: Ctx, Path(id): Path<i64>, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let doc = ctx.engine().document(ctx.tenant_id(), id).await?;
     let line = GoodwillLine {
         description: form.text("description"),

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::Query;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -357,9 +356,8 @@ fn invoices_url(period: Period) -> String {
 
 /// Previews (or regenerates) the run closing a period: drafts, and the report of what could
 /// not be billed.
-pub(crate) async fn run(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn run(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let Some(period) = parse_period(form.get("period").as_deref()) else {
         let mut page = invoices_page(&ctx, default_period(&ctx).await?).await?;
         page.errors.general.push("Pick a month to run.".into());
@@ -401,9 +399,8 @@ pub(crate) async fn run(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> Ui
 }
 
 /// Approves and posts drafts (the ticked ones, or a list in `ids`).
-pub(crate) async fn post(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn post(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let period = match parse_period(form.get("period").as_deref()) {
         Some(p) => p,
         None => default_period(&ctx).await?,
@@ -459,9 +456,8 @@ const ONE_OFF_FIELDS: [&str; 5] = [
 
 /// Adds a one-off charge (or, with a negative price, credit) to a company's invoice of the
 /// run closing a period.
-pub(crate) async fn one_off(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn one_off(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let period_text = form.text("period");
     let period = parse_period(Some(&period_text));
     let company_text = form.text("company_id");

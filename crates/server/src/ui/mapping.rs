@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
-use axum::Form;
 use axum::extract::Query;
 use serde::Deserialize;
 use unitbill_domain::matching::DEFAULT_ACCEPT_THRESHOLD;
@@ -205,9 +204,8 @@ fn plural(n: usize, one: &str) -> String {
 }
 
 /// Maps the organizations ticked on one company's row to it.
-pub(crate) async fn accept_row(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn accept_row(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let company_id: i64 = form.text("company_id").parse().unwrap_or(0);
     let inputs: Vec<OrgMappingInput> = form
         .all("org")
@@ -261,9 +259,8 @@ pub(crate) async fn accept_row(ctx: Ctx, Form(form): Form<Vec<(String, String)>>
 }
 
 /// Accepts every suggestion whose confidence reaches the threshold (in percent).
-pub(crate) async fn accept_all(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn accept_all(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let typed = form.text("threshold");
     let threshold = typed
         .trim_end_matches('%')
@@ -561,9 +558,8 @@ pub(crate) async fn by_org(ctx: Ctx, Query(q): Query<OrgsQuery>) -> UiResult {
 }
 
 /// Maps one organization to a company, or marks it ignored or unmapped, from a date.
-pub(crate) async fn map_org(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn map_org(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let module = form.text("module");
     let org_id = form
         .0

@@ -152,6 +152,8 @@ impl Layout {
 pub(crate) enum UiError {
     Engine(EngineError),
     Forbidden(String),
+    /// A request that is not a form at all (its status and why).
+    Rejected(StatusCode, String),
 }
 
 impl From<EngineError> for UiError {
@@ -172,6 +174,7 @@ impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match self {
             UiError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
+            UiError::Rejected(status, m) => (status, "Refused", m),
             UiError::Engine(EngineError::NotFound(what)) => (
                 StatusCode::NOT_FOUND,
                 "Not found",
@@ -418,6 +421,44 @@ fn decode_query(s: &str) -> String {
 
 /// The fields of a submitted form, in order (checkbox lists repeat a name).
 pub(crate) struct FormData(pub Vec<(String, String)>);
+
+/// A form as the browser sent it, with the text rule of every API body applied to each value:
+/// at most [`MAX_FORM_TEXT`] characters and no control characters but tab and line breaks (a
+/// NUL fails on PostgreSQL, and nothing a person types holds one). A refused form answers 422
+/// naming the field and changes nothing; a body that is not a form answers 400 or 415.
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
+    type Rejection = UiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, UiError> {
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(|e| UiError::Rejected(e.status(), e.body_text()))?;
+        let mut errors = Vec::new();
+        for (name, value) in &pairs {
+            if value
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                errors.push(FieldError::new(name, "must not contain control characters"));
+            }
+            let n = value.chars().count();
+            if n > MAX_FORM_TEXT {
+                errors.push(FieldError::new(
+                    name,
+                    format!("is {n} characters long; at most {MAX_FORM_TEXT}"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Self(pairs))
+        } else {
+            Err(UiError::Engine(EngineError::Invalid(errors)))
+        }
+    }
+}
+
+/// Longest value of a form field, as for any text of an API body.
+pub(crate) const MAX_FORM_TEXT: usize = 1000;
 
 impl FormData {
     /// The first value of `name`, trimmed; empty values count as absent.

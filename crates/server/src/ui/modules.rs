@@ -2,7 +2,6 @@
 //! once), billing on/off from a date, a new key, and the last snapshot of each.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use unitbill_domain::catalog::UnitOfMeasure;
@@ -150,13 +149,8 @@ pub(crate) async fn connect(ctx: Ctx, headers: HeaderMap, Path(code): Path<Strin
 }
 
 /// Connects a custom module (a code that is not in the catalog, with a name).
-pub(crate) async fn connect_custom(
-    ctx: Ctx,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn connect_custom(ctx: Ctx, headers: HeaderMap, form: FormData) -> UiResult {
     ctx.require(Role::Admin)?;
-    let form = FormData(form);
     let code = form.text("module").to_lowercase();
     let name = form.text("name");
     let mut errors = Errors::default();
@@ -185,13 +179,8 @@ pub(crate) async fn connect_custom(
 }
 
 /// Turns billing on or off for a connected module from a date.
-pub(crate) async fn billing(
-    ctx: Ctx,
-    Path(code): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn billing(ctx: Ctx, Path(code): Path<String>, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let enabled = form.get("enabled").as_deref() == Some("true");
     let input = ModuleBillingInput {
         enabled,
@@ -251,9 +240,8 @@ pub(crate) async fn new_key(ctx: Ctx, headers: HeaderMap, Path(code): Path<Strin
 
 /// Sync now: brings the unit history up to date through yesterday (tenant time), catching up
 /// any missed days and recomputing those marked for it.
-pub(crate) async fn sync_now(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn sync_now(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let back = back_path(form.get("back"), "/modules");
     let yesterday = ctx
         .today

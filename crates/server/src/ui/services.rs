@@ -1,7 +1,6 @@
 //! The service catalog: what contracts bill (name, default price and cost, taxable).
 
 use askama::Template;
-use axum::Form;
 use unitbill_engine::setup::ServiceInput;
 use unitbill_store::Role;
 
@@ -61,9 +60,8 @@ pub(crate) async fn list(ctx: Ctx) -> UiResult {
     render(&services_page(&ctx).await?)
 }
 
-pub(crate) async fn create(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn create(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Billing)?;
-    let form = FormData(form);
     let input = ServiceInput {
         name: form.text("name"),
         unit_price: form.text("unit_price"),

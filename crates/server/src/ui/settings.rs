@@ -3,7 +3,6 @@
 //! tax rates, people, the signed-in person's password, and module keys.
 
 use askama::Template;
-use axum::Form;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use unitbill_engine::signin::{SESSION_SECONDS, SignInError};
@@ -186,9 +185,8 @@ const SETTINGS_FIELDS: [&str; 9] = [
 ];
 
 /// Saves the organization settings.
-pub(crate) async fn save(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn save(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Admin)?;
-    let form = FormData(form);
     let mut errors = Errors::default();
     let mut whole = |field: &str, text: String| -> Option<i64> {
         match text.parse::<i64>() {
@@ -249,9 +247,8 @@ pub(crate) async fn page(ctx: Ctx) -> UiResult {
 }
 
 /// Creates a named tax rate (or changes the percent of one with that name).
-pub(crate) async fn create_tax_rate(ctx: Ctx, Form(form): Form<Vec<(String, String)>>) -> UiResult {
+pub(crate) async fn create_tax_rate(ctx: Ctx, form: FormData) -> UiResult {
     ctx.require(Role::Admin)?;
-    let form = FormData(form);
     let name = form.text("name");
     let percent = form.text("percent").trim_end_matches('%').trim().to_owned();
     match ctx
@@ -275,14 +272,11 @@ pub(crate) async fn create_tax_rate(ctx: Ctx, Form(form): Form<Vec<(String, Stri
 
 /// Changes the signed-in person's password: every other session of theirs ends, and this
 /// browser gets a new session in place of the old one.
-pub(crate) async fn change_password(
-    ctx: Ctx,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> UiResult {
+pub(crate) async fn change_password(ctx: Ctx, headers: HeaderMap, form: FormData) -> UiResult {
     // Passwords are taken as typed: `FormData::text` trims, and spaces count.
     let raw = |name: &str| {
-        form.iter()
+        form.0
+            .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
