@@ -78,10 +78,11 @@ fn typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let field = if path.is_empty() || path == "." {
-            field_of(&inner, "body")
-        } else {
-            path
+        let field = match (path.as_str(), named_field(&inner)) {
+            ("" | ".", _) => field_of(&inner, "body"),
+            // A missing field is reported at the object that lacks it: name the field itself.
+            (_, Some(name)) if inner.starts_with("missing field") => format!("{path}.{name}"),
+            _ => path,
         };
         Problem::field(StatusCode::UNPROCESSABLE_ENTITY, &field, inner)
     })
@@ -158,10 +159,32 @@ impl<T: Serialize> IntoResponse for Json<T> {
 /// The field a serde error names (a missing, unknown or duplicate field, in backticks), or
 /// `whole` (`body`, `query`) when it names none.
 fn field_of(message: &str, whole: &str) -> String {
-    let mut parts = message.split('`');
-    match (parts.next(), parts.next()) {
-        (Some(_), Some(name)) if !name.is_empty() && !name.contains(' ') => name.to_owned(),
-        _ => whole.to_owned(),
+    named_field(message).unwrap_or_else(|| whole.to_owned())
+}
+
+/// The name in backticks of a serde error about a field: missing, unknown or duplicate. Other
+/// errors quote values in backticks too (``invalid type: integer `42` ``): those name none.
+fn named_field(message: &str) -> Option<String> {
+    let about_a_field = ["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| message.starts_with(p));
+    let name = message.split('`').nth(1)?;
+    (about_a_field && !name.is_empty() && !name.contains(' ')).then(|| name.to_owned())
+}
+
+/// The parameter a query string error is about: serde_urlencoded prefixes its message with
+/// the key (`company_id: invalid digit found in string`).
+fn query_field(detail: &str) -> String {
+    match detail.split_once(": ") {
+        Some((key, _))
+            if !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+        {
+            key.to_owned()
+        }
+        _ => field_of(detail, "query"),
     }
 }
 
@@ -185,12 +208,12 @@ where
                     ErrorKind::ParseErrorAtKey { key, .. }
                     | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
                     ErrorKind::DeserializeError { key, .. } => key.clone(),
+                    // A value of a tuple of parameters: the parameter at that place.
+                    ErrorKind::ParseErrorAtIndex { index, .. } => {
+                        raw_param(parts, state, *index).await
+                    }
                     // One value that does not parse: the route's only (or first) parameter.
-                    _ => axum::extract::RawPathParams::from_request_parts(parts, state)
-                        .await
-                        .ok()
-                        .and_then(|raw| raw.iter().next().map(|(k, _)| k.to_owned()))
-                        .unwrap_or_else(|| "path".to_owned()),
+                    _ => raw_param(parts, state, 0).await,
                 };
                 Err(Problem::field(
                     StatusCode::BAD_REQUEST,
@@ -201,6 +224,15 @@ where
             Err(other) => Err(Problem::field(other.status(), "path", other.body_text())),
         }
     }
+}
+
+/// The name of the route's `index`-th path parameter (`path` if there is none).
+async fn raw_param<S: Send + Sync>(parts: &mut Parts, state: &S, index: usize) -> String {
+    axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|raw| raw.iter().nth(index).map(|(k, _)| k.to_owned()))
+        .unwrap_or_else(|| "path".to_owned())
 }
 
 /// Query parameters; a malformed query answers 400 naming the parameter when it can.
@@ -225,7 +257,7 @@ where
                     .to_owned();
                 Err(Problem::field(
                     StatusCode::BAD_REQUEST,
-                    &field_of(&detail, "query"),
+                    &query_field(&detail),
                     detail,
                 ))
             }
@@ -287,5 +319,14 @@ mod tests {
             "body"
         );
         assert_eq!(field_of("invalid digit found in string", "query"), "query");
+        assert_eq!(
+            field_of("invalid type: integer `42`, expected a list", "body"),
+            "body"
+        );
+        assert_eq!(
+            super::query_field("dry_run: provided string was not `true` or `false`"),
+            "dry_run"
+        );
+        assert_eq!(super::query_field("missing field `to`"), "to");
     }
 }
