@@ -32,7 +32,9 @@ fn corpus(w: &World, app: &TestApp) -> Vec<Case> {
     [
         ingestion::ingestion(w),
         ingestion::auth(w, app),
+        ingestion::roles(w),
         setup::companies(w),
+        setup::catalog(w),
         setup::import(w),
         setup::contracts(w),
         setup::contract_services(w),

@@ -198,3 +198,44 @@ impl StateDump {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::NewTenant;
+
+    #[tokio::test]
+    async fn a_dump_sees_every_change_and_tells_null_from_text() {
+        for (backend, url) in super::fresh_databases().await {
+            let store = crate::connect(&url).await.expect("store");
+            let dumper = super::StateDump::connect(&url).await;
+            let empty = dumper.dump().await;
+            assert!(empty.contains("== tenants ("), "{backend}: {empty}");
+            assert_eq!(empty, dumper.dump().await, "{backend}: a dump is stable");
+            let tenant = store
+                .create_tenant(&NewTenant {
+                    slug: "acme".into(),
+                    name: "NULL".into(),
+                    time_zone: "UTC".into(),
+                    currency: "USD".into(),
+                    sync_hour: 1,
+                    now: "2026-01-01T00:00:00Z".into(),
+                })
+                .await
+                .expect("tenant");
+            let one = super::dump(&url).await;
+            assert_ne!(empty, one, "{backend}: a new row shows");
+            assert!(
+                one.contains("'NULL'"),
+                "{backend}: text NULL is quoted: {one}"
+            );
+            assert!(
+                one.contains(" NULL"),
+                "{backend}: a missing value is NULL: {one}"
+            );
+            let mut renamed = tenant.clone();
+            renamed.name = "Acme".into();
+            store.update_tenant(&renamed).await.expect("rename");
+            assert_ne!(one, dumper.dump().await, "{backend}: a changed value shows");
+        }
+    }
+}

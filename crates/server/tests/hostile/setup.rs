@@ -98,7 +98,13 @@ pub fn companies(w: &World) -> Vec<Case> {
             r#"{"name":"x"}"#,
         )
         .expect(405, ""),
-        // Tax rates and services.
+    ]
+}
+
+/// Tax rates and catalog services.
+pub fn catalog(_w: &World) -> Vec<Case> {
+    const G: &str = "tax-rates-services";
+    vec![
         Case::json(
             G,
             "POST",
