@@ -14,11 +14,18 @@ pub enum SnapshotBody<'a> {
     Ndjson(&'a str),
 }
 
-/// Parses a `YYYY-MM-DD` path date.
+/// Parses a `YYYY-MM-DD` date given by a person, a script or a module: in a path, a query or
+/// a body. Its year must be a billing year (1900 to 2999, like billing periods), so no stored
+/// date is one that later arithmetic (the next day, the next period) cannot reach.
 pub fn parse_date(field: &str, s: &str) -> EngineResult<Date> {
     let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    let (first, last) = unitbill_domain::period::BILLING_YEARS;
     match s.parse::<Date>() {
-        Ok(d) if ok => Ok(d),
+        Ok(d) if ok && (first..=last).contains(&d.year()) => Ok(d),
+        Ok(_) if ok => Err(EngineError::field(
+            field,
+            format!("{s:?} is out of range: dates are from {first}-01-01 to {last}-12-31"),
+        )),
         _ => Err(EngineError::field(
             field,
             format!("{s:?} is not a date of the form YYYY-MM-DD"),

@@ -86,7 +86,12 @@ impl Engine {
                     format!("[{i}].{f}")
                 }
             };
-            if !orgs
+            if !orgs.iter().any(|o| o.module_code == input.module) {
+                p.add(
+                    &at("module"),
+                    format!("no org of module {:?} has been reported", input.module),
+                );
+            } else if !orgs
                 .iter()
                 .any(|o| o.module_code == input.module && o.org_id == input.org_id)
             {

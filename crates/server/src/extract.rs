@@ -71,8 +71,8 @@ pub const MAX_TEXT_CHARS: usize = 1000;
 ///
 /// serde also reads a struct from an array of its field values (`[null, null]` as
 /// `{"through": null, "from": null}`), which no schema of the document allows: a body is an
-/// object (unless it is read as any JSON, [`serde_json::Value`]) and no body has an array of
-/// arrays, so both are refused before serde reads the body.
+/// object, or an array of objects where a list is taken (org mappings), and no body has an
+/// array of arrays, so anything else is refused before serde reads the body.
 fn typed<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, Problem> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         Problem::field(
@@ -81,12 +81,16 @@ fn typed<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, Problem> {
             format!("the body is not valid JSON: {e}"),
         )
     })?;
-    let any_json = std::any::TypeId::of::<T>() == std::any::TypeId::of::<serde_json::Value>();
-    if !any_json && !value.is_object() {
+    let objects = match &value {
+        serde_json::Value::Object(_) => true,
+        serde_json::Value::Array(items) => items.iter().all(serde_json::Value::is_object),
+        _ => false,
+    };
+    if !objects {
         return Err(Problem::field(
             StatusCode::UNPROCESSABLE_ENTITY,
             "body",
-            "must be a JSON object",
+            "must be a JSON object (or, where a list is taken, an array of objects)",
         ));
     }
     check_strings(&value, "")?;
@@ -94,10 +98,11 @@ fn typed<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, Problem> {
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let field = if path.is_empty() || path == "." {
-            field_of(&inner, "body")
-        } else {
-            path
+        let field = match (path.as_str(), named_field(&inner)) {
+            ("" | ".", _) => field_of(&inner, "body"),
+            // A missing field is reported at the object that lacks it: name the field itself.
+            (_, Some(name)) if inner.starts_with("missing field") => format!("{path}.{name}"),
+            _ => path,
         };
         Problem::field(StatusCode::UNPROCESSABLE_ENTITY, &field, inner)
     })
@@ -177,10 +182,32 @@ impl<T: Serialize> IntoResponse for Json<T> {
 /// The field a serde error names (a missing, unknown or duplicate field, in backticks), or
 /// `whole` (`body`, `query`) when it names none.
 fn field_of(message: &str, whole: &str) -> String {
-    let mut parts = message.split('`');
-    match (parts.next(), parts.next()) {
-        (Some(_), Some(name)) if !name.is_empty() && !name.contains(' ') => name.to_owned(),
-        _ => whole.to_owned(),
+    named_field(message).unwrap_or_else(|| whole.to_owned())
+}
+
+/// The name in backticks of a serde error about a field: missing, unknown or duplicate. Other
+/// errors quote values in backticks too (``invalid type: integer `42` ``): those name none.
+fn named_field(message: &str) -> Option<String> {
+    let about_a_field = ["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| message.starts_with(p));
+    let name = message.split('`').nth(1)?;
+    (about_a_field && !name.is_empty() && !name.contains(' ')).then(|| name.to_owned())
+}
+
+/// The parameter a query string error is about: serde_urlencoded prefixes its message with
+/// the key (`company_id: invalid digit found in string`).
+fn query_field(detail: &str) -> String {
+    match detail.split_once(": ") {
+        Some((key, _))
+            if !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+        {
+            key.to_owned()
+        }
+        _ => field_of(detail, "query"),
     }
 }
 
@@ -204,12 +231,12 @@ where
                     ErrorKind::ParseErrorAtKey { key, .. }
                     | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
                     ErrorKind::DeserializeError { key, .. } => key.clone(),
+                    // A value of a tuple of parameters: the parameter at that place.
+                    ErrorKind::ParseErrorAtIndex { index, .. } => {
+                        raw_param(parts, state, *index).await
+                    }
                     // One value that does not parse: the route's only (or first) parameter.
-                    _ => axum::extract::RawPathParams::from_request_parts(parts, state)
-                        .await
-                        .ok()
-                        .and_then(|raw| raw.iter().next().map(|(k, _)| k.to_owned()))
-                        .unwrap_or_else(|| "path".to_owned()),
+                    _ => raw_param(parts, state, 0).await,
                 };
                 Err(Problem::field(
                     StatusCode::BAD_REQUEST,
@@ -220,6 +247,15 @@ where
             Err(other) => Err(Problem::field(other.status(), "path", other.body_text())),
         }
     }
+}
+
+/// The name of the route's `index`-th path parameter (`path` if there is none).
+async fn raw_param<S: Send + Sync>(parts: &mut Parts, state: &S, index: usize) -> String {
+    axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|raw| raw.iter().nth(index).map(|(k, _)| k.to_owned()))
+        .unwrap_or_else(|| "path".to_owned())
 }
 
 /// Query parameters; a malformed query answers 400 naming the parameter when it can.
@@ -244,7 +280,7 @@ where
                     .to_owned();
                 Err(Problem::field(
                     StatusCode::BAD_REQUEST,
-                    &field_of(&detail, "query"),
+                    &query_field(&detail),
                     detail,
                 ))
             }
@@ -306,6 +342,15 @@ mod tests {
             "body"
         );
         assert_eq!(field_of("invalid digit found in string", "query"), "query");
+        assert_eq!(
+            field_of("invalid type: integer `42`, expected a list", "body"),
+            "body"
+        );
+        assert_eq!(
+            super::query_field("dry_run: provided string was not `true` or `false`"),
+            "dry_run"
+        );
+        assert_eq!(super::query_field("missing field `to`"), "to");
     }
 }
 

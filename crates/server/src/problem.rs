@@ -56,7 +56,12 @@ impl Problem {
         }
     }
 
-    pub fn invalid(errors: Vec<FieldError>) -> Self {
+    pub fn invalid(mut errors: Vec<FieldError>) -> Self {
+        // An error about the whole body (not one field of it) names `body`, as the
+        // extractors do.
+        for e in errors.iter_mut().filter(|e| e.field.is_empty()) {
+            e.field = "body".to_owned();
+        }
         let detail = errors
             .iter()
             .map(|e| format!("{}: {}", e.field, e.message))

@@ -226,7 +226,9 @@ impl Engine {
             .store
             .documents(tenant_id, Some(&period.to_string()), Some(input.company_id))
             .await?;
-        if docs.iter().any(|d| d.status.is_posted()) {
+        // A goodwill credit note of the period does not close it (DESIGN.md, Invoicing):
+        // the company's run still makes its invoice, so the line can still go on it.
+        if docs.iter().any(|d| d.closes_company_period()) {
             return Err(EngineError::Conflict(format!(
                 "the company's document for {period} is already posted: add the line to a later period"
             )));

@@ -163,11 +163,43 @@ impl Engine {
             }
             None => None,
         };
+        if let Some(w) = wanted {
+            self.check_credit_wanted(tenant_id, &doc, w).await?;
+        }
         let apply = self
             .store
             .apply_credit(tenant_id, doc.id, wanted, &self.now_text())
             .await?;
         Ok(apply)
+    }
+
+    /// An amount of credit asked for is positive and no more than the company's credit
+    /// balance or the invoice's open amount: more is refused, not silently cut down. (The
+    /// store checks it again with the invoice locked.)
+    async fn check_credit_wanted(
+        &self,
+        tenant_id: i64,
+        doc: &DocumentRecord,
+        wanted: Decimal,
+    ) -> EngineResult<()> {
+        if wanted <= Decimal::ZERO {
+            return Err(EngineError::field("amount", "must be positive"));
+        }
+        let balance = self.credit_balance(tenant_id, doc.company_id).await?;
+        if wanted > balance {
+            return Err(EngineError::field(
+                "amount",
+                format!("{wanted} is more than the company's credit balance ({balance})"),
+            ));
+        }
+        let open = self.open_amount(tenant_id, doc).await?;
+        if wanted > open {
+            return Err(EngineError::field(
+                "amount",
+                format!("{wanted} is more than the invoice's open amount ({open})"),
+            ));
+        }
+        Ok(())
     }
 
     /// Open receivables by company and age (days past the due date), as of `today`.

@@ -3,7 +3,7 @@
 
 use unitbill_store::{CreditApplication, DocumentRecord, OneOffRecord, PaymentRecord};
 
-use crate::{Engine, EngineResult};
+use crate::{Engine, EngineError, EngineResult};
 
 impl Engine {
     /// Periods that have had an invoice run, ascending.
@@ -41,6 +41,11 @@ impl Engine {
         tenant_id: i64,
         number: &str,
     ) -> EngineResult<DocumentRecord> {
+        // Number formats refuse control characters, so no number holds one; and PostgreSQL
+        // cannot compare text holding NUL at all. Such a "number" names no document.
+        if number.chars().any(char::is_control) {
+            return Err(EngineError::NotFound(format!("document {number:?}")));
+        }
         Ok(self.store.document_by_number(tenant_id, number).await?)
     }
 

@@ -9,7 +9,15 @@ use unitbill_store::{
     UnitSourceRow, UsageRevision,
 };
 
-use crate::{Engine, EngineResult};
+use crate::{Engine, EngineError, EngineResult};
+
+/// A module code given by a caller (a path or a query): one that cannot be a module's code is
+/// refused naming `module`, before any query (PostgreSQL cannot even compare text with NUL).
+fn module_code_checked(code: &str) -> EngineResult<&str> {
+    unitbill_domain::catalog::ModuleCode::parse(code)
+        .map_err(|e| EngineError::field("module", e.to_string()))?;
+    Ok(code)
+}
 
 impl Engine {
     /// The modules the tenant connected (catalog and custom ones).
@@ -28,6 +36,7 @@ impl Engine {
         tenant_id: i64,
         module_code: Option<&str>,
     ) -> EngineResult<Vec<ModuleOrg>> {
+        let module_code = module_code.map(module_code_checked).transpose()?;
         Ok(self.store.module_orgs(tenant_id, module_code).await?)
     }
 
@@ -39,6 +48,7 @@ impl Engine {
         module_code: &str,
         date: Date,
     ) -> EngineResult<Vec<UsageRevision>> {
+        let module_code = module_code_checked(module_code)?;
         Ok(self
             .store
             .usage_revisions(tenant_id, module_code, date)

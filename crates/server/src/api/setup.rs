@@ -14,7 +14,8 @@ use unitbill_store::{
 
 use crate::AppState;
 use crate::api::wire::mapping::{
-    AcceptInput, ModuleBillingInput, OrgMappingInput, OrgSuggestion, ServiceMappingInput,
+    AcceptInput, ModuleBillingInput, OrgMappingBody, OrgMappingInput, OrgSuggestion,
+    ServiceMappingInput,
 };
 use crate::api::wire::setup::{
     CompanyInput, ContractInput, ContractServiceInput, ImportReport, ServiceInput, TaxRateInput,
@@ -269,15 +270,10 @@ pub async fn list_module_billing(
 pub async fn map_orgs(
     State(s): State<AppState>,
     caller: TenantCaller,
-    Json(body): Json<Value>,
+    Json(body): Json<OrgMappingBody>,
 ) -> ApiResult<Json<Vec<OrgMappingChange>>> {
     caller.require(Role::Billing)?;
-    let inputs: Vec<OrgMappingInput> = match body {
-        Value::Array(_) => serde_json::from_value(body),
-        other => serde_json::from_value(other).map(|one| vec![one]),
-    }
-    .map_err(|e| EngineError::field("body", e.to_string()))?;
-    let inputs: Vec<_> = inputs.into_iter().map(Into::into).collect();
+    let inputs: Vec<_> = body.into_inputs().into_iter().map(Into::into).collect();
     Ok(Json(
         s.engine
             .map_orgs(caller.tenant_id(), &inputs, &actor(&caller))

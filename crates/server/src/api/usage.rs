@@ -95,13 +95,31 @@ pub struct OrgUsageView {
     pub usage: BTreeMap<String, Value>,
 }
 
-fn is_ndjson(headers: &HeaderMap) -> bool {
-    headers
+/// The form a snapshot is sent in, by its Content-Type: JSON, NDJSON, or neither (415).
+fn snapshot_form(headers: &HeaderMap) -> Result<bool, Problem> {
+    let mime = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.starts_with("application/x-ndjson") || ct.starts_with("application/ndjson")
-        })
+        .and_then(|v| v.parse::<mime::Mime>().ok());
+    match mime {
+        Some(m)
+            if m.type_() == "application"
+                && matches!(m.subtype().as_str(), "x-ndjson" | "ndjson") =>
+        {
+            Ok(true)
+        }
+        Some(m)
+            if m.type_() == "application"
+                && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")) =>
+        {
+            Ok(false)
+        }
+        _ => Err(Problem::field(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+            "send the snapshot as application/json, or application/x-ndjson for large ones",
+        )),
+    }
 }
 
 /// Store a module's daily snapshot.
@@ -131,7 +149,7 @@ pub async fn put_snapshot(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SnapshotStored>> {
-    let ndjson = is_ndjson(&headers);
+    let ndjson = snapshot_form(&headers)?;
     let limit = if ndjson {
         state.limits.ndjson_bytes
     } else {

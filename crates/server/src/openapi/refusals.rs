@@ -11,7 +11,7 @@
 //! - a parameter or a body: 400 (not JSON, an id or a query value of the wrong type) and 422
 //!   (a value the rules refuse, naming the field);
 //! - a path parameter: 404 (an id or code the tenant does not have);
-//! - a body: 413 (past the body limit), and 415 when it takes one content type;
+//! - a body: 413 (past the body limit) and 415 (not one of the content types it lists);
 //! - anything: 500 (storage failed; nothing was changed).
 //!
 //! Handlers add what these rules cannot see with [`Forbidden`], [`NotFound`] and [`Conflict`].
@@ -88,7 +88,7 @@ impl Refusal {
             Refusal::UnsupportedMediaType => (
                 "415",
                 "UnsupportedMediaType",
-                "The body is not sent with the content type the operation takes (`application/json`, or `text/csv` for the client list).",
+                "The body is not sent with a content type the operation takes (`application/json`; `text/csv` for the client list; `application/x-ndjson` also for snapshots).",
             ),
             Refusal::Unprocessable => (
                 "422",
@@ -203,12 +203,8 @@ fn refusals_of(op: &Operation, write: bool) -> Vec<Refusal> {
             RefOr::Ref(_) => None,
         })
         .collect();
-    let body = op.request_body.as_ref().map(|b| match b {
-        // One content type (JSON, or CSV for the client list) is enforced; the snapshot
-        // takes JSON or NDJSON and reads anything not NDJSON as JSON.
-        RefOr::T(b) => b.content.len() == 1,
-        RefOr::Ref(_) => false,
-    });
+    // Every body is refused (415) unless sent as one of the content types it lists.
+    let body = op.request_body.is_some();
     let mut out = vec![Refusal::Internal];
     if !schemes.is_empty() {
         out.push(Refusal::Unauthorized);
@@ -219,17 +215,14 @@ fn refusals_of(op: &Operation, write: bool) -> Vec<Refusal> {
     if write {
         out.push(Refusal::Conflict);
     }
-    if !params.is_empty() || body.is_some() {
+    if !params.is_empty() || body {
         out.extend([Refusal::BadRequest, Refusal::Unprocessable]);
     }
     if params.contains(&ParameterIn::Path) {
         out.push(Refusal::NotFound);
     }
-    if let Some(one_type) = body {
-        out.push(Refusal::PayloadTooLarge);
-        if one_type {
-            out.push(Refusal::UnsupportedMediaType);
-        }
+    if body {
+        out.extend([Refusal::PayloadTooLarge, Refusal::UnsupportedMediaType]);
     }
     out
 }
@@ -284,7 +277,9 @@ mod tests {
             assert!(has(&create, s), "POST /companies documents {s}");
         }
         let snapshot = op("/api/v1/modules/{module}/usage/{date}", "put");
-        assert!(has(&snapshot, "403") && has(&snapshot, "413") && !has(&snapshot, "415"));
+        assert!(has(&snapshot, "403") && has(&snapshot, "413") && has(&snapshot, "415"));
+        let import = op("/api/v1/companies/import", "post");
+        assert!(has(&import, "415") && has(&import, "422"), "{import}");
         assert!(!has(&op("/healthz", "get"), "401"));
         let problem = &spec["components"]["schemas"]["Problem"];
         let required = problem["required"].as_array().unwrap();

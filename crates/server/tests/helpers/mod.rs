@@ -14,6 +14,8 @@ use unitbill_store::Role;
 pub struct TestApp {
     pub backend: &'static str,
     pub base: String,
+    /// The database the app runs on (for state dumps).
+    pub db_url: String,
     pub engine: Engine,
     pub http: reqwest::Client,
     pub tenant_id: i64,
@@ -69,6 +71,7 @@ pub async fn spawn_apps(now: &str, limits: BodyLimits) -> Vec<TestApp> {
         apps.push(TestApp {
             backend,
             base: format!("http://{addr}"),
+            db_url: url.clone(),
             engine,
             http: reqwest::Client::new(),
             tenant_id: tenant.id,

@@ -434,7 +434,15 @@ sql_backend! {
             sqlx::query_as::<DB, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(doc.company_id).fetch_optional(&mut *tx).await?;
             let balance = Self::credit_balance_in(&mut tx, tenant_id, doc.company_id).await?;
             let open = Self::open_amount_in(&mut tx, tenant_id, doc.id, doc.total).await?;
-            let apply = wanted.unwrap_or(open).min(balance).min(open);
+            let available = balance.min(open);
+            let apply = match wanted {
+                // Asked for more than there is (a concurrent application took it): refused.
+                Some(w) if w > available => {
+                    return Err(StoreError::Conflict(format!("{w} is more than can be applied: credit balance {balance}, open amount {open}")));
+                }
+                Some(w) => w,
+                None => available,
+            };
             if apply <= Decimal::ZERO {
                 return Err(StoreError::Conflict(format!("nothing to apply: credit balance {balance}, open amount {open}")));
             }

@@ -124,3 +124,48 @@ impl From<mapping::Candidate> for Candidate {
         }
     }
 }
+
+/// The body of `POST /api/v1/org-mappings`: one change or a list of them. It is read straight
+/// from the body's text like every other body, so an unknown field, a key given twice or a
+/// value of the wrong type is refused naming its path (`[1].company_id`).
+pub enum OrgMappingBody {
+    One(OrgMappingInput),
+    Many(Vec<OrgMappingInput>),
+}
+
+impl OrgMappingBody {
+    /// The changes, in the order given.
+    pub fn into_inputs(self) -> Vec<OrgMappingInput> {
+        match self {
+            Self::One(one) => vec![one],
+            Self::Many(many) => many,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for OrgMappingBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        struct OneOrMany;
+        impl<'de> serde::de::Visitor<'de> for OneOrMany {
+            type Value = OrgMappingBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an org mapping object or a list of them")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(OrgMappingBody::Many)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                OrgMappingInput::deserialize(MapAccessDeserializer::new(map))
+                    .map(OrgMappingBody::One)
+            }
+        }
+        deserializer.deserialize_any(OneOrMany)
+    }
+}
