@@ -135,12 +135,26 @@ pub struct IssuedSession {
     pub session: SessionRecord,
 }
 
+/// The throttle key of an account as typed. Control characters (which no account holds and
+/// PostgreSQL cannot store) become U+FFFD and the key is bounded, so any typing is counted.
 fn account_key(tenant: &str, email: &str) -> String {
     format!(
         "{}|{}",
         tenant.trim().to_lowercase(),
         email.trim().to_lowercase()
     )
+    .chars()
+    .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+    .take(2 * MAX_TYPED_CHARS + 1)
+    .collect()
+}
+
+/// Longest tenant or email that can name an account (the text rule of every API body).
+const MAX_TYPED_CHARS: usize = 1000;
+
+/// Whether a typed tenant or email could name an account at all.
+fn could_name_an_account(text: &str) -> bool {
+    text.chars().count() <= MAX_TYPED_CHARS && !text.chars().any(char::is_control)
 }
 
 fn new_session_secret() -> String {
@@ -210,6 +224,9 @@ impl Engine {
 
     /// The user a tenant slug and email name, if both exist.
     async fn find_user(&self, tenant: &str, email: &str) -> EngineResult<Option<User>> {
+        if !could_name_an_account(tenant) || !could_name_an_account(email) {
+            return Ok(None);
+        }
         let tenant = match self.store.tenant_by_slug(tenant.trim()).await {
             Ok(t) => t,
             Err(unitbill_store::StoreError::NotFound(_)) => return Ok(None),

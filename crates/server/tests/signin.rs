@@ -683,3 +683,75 @@ async fn api_downloads_and_pages_carry_the_security_headers() {
         assert_ne!(asset.header("cache-control"), "no-store", "{b}");
     }
 }
+
+/// A form field the text rule refuses (a NUL, which PostgreSQL cannot store, or over 1,000
+/// characters) answers a 422 page naming the field and creates nothing, on both backends.
+#[tokio::test]
+async fn ui_forms_refuse_control_characters_and_overlong_text() {
+    for app in apps().await {
+        let b = app.backend;
+        let cookie = signed_in(&app, PASSWORD).await;
+        let long = "x".repeat(1001);
+        for name in ["Ac\u{0}me", "Ac\u{1b}me", long.as_str()] {
+            let a = post_form(
+                &app.base,
+                "/companies/new",
+                Some(&cookie),
+                &[
+                    ("name", name),
+                    ("status", "active"),
+                    ("currency", "USD"),
+                    ("payment_terms_days", "30"),
+                ],
+            )
+            .await;
+            assert_eq!(
+                a.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{b}: {}",
+                a.body
+            );
+            assert!(
+                a.body.contains("name:"),
+                "{b}: the page names the field: {}",
+                a.body
+            );
+        }
+        let companies = ok(&app, "GET", "/api/v1/companies", serde_json::Value::Null).await;
+        assert_eq!(
+            companies.as_array().map(Vec::len),
+            Some(0),
+            "{b}: {companies}"
+        );
+        // The same form with a plain name is taken.
+        let a = post_form(
+            &app.base,
+            "/companies/new",
+            Some(&cookie),
+            &[
+                ("name", "Acme"),
+                ("status", "active"),
+                ("currency", "USD"),
+                ("payment_terms_days", "30"),
+            ],
+        )
+        .await;
+        assert!(
+            a.status.is_redirection() || a.status.is_success(),
+            "{b}: {}",
+            a.status
+        );
+    }
+}
+
+/// Sign-in with text no account can hold is a plain failed sign-in, never a server error.
+#[tokio::test]
+async fn a_sign_in_with_control_characters_is_refused_like_any_wrong_password() {
+    for app in apps().await {
+        let b = app.backend;
+        for (tenant, email) in [("acme-msp", "ann\u{0}@acme.example"), ("acme\u{0}", EMAIL)] {
+            let a = login_at(&app.base, tenant, email, PASSWORD, "/").await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{b}: {}", a.body);
+        }
+    }
+}
