@@ -51,6 +51,14 @@ async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<axum::bod
             "send the body as application/json",
         ));
     }
+    body_bytes(req, state).await
+}
+
+/// The bytes of a body, refused as a problem naming `body` (413 past the body limit).
+pub(crate) async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, Problem> {
     axum::body::Bytes::from_request(req, state)
         .await
         .map_err(|e| {

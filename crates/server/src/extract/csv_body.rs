@@ -28,15 +28,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
                 "send the file as text/csv",
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                Problem::field(
-                    e.status(),
-                    "body",
-                    format!("the body could not be read: {}", e.body_text()),
-                )
-            })?;
+        let bytes = super::body_bytes(req, state).await?;
         String::from_utf8(bytes.into()).map(CsvBody).map_err(|e| {
             Problem::field(
                 StatusCode::BAD_REQUEST,
