@@ -61,12 +61,21 @@ pub fn database_url(given: Option<String>, data_dir: PathBuf) -> Result<String> 
     ))
 }
 
+/// Logs on stderr: `UNITBILL_LOG` or `serve`'s default filter.
 pub fn init_logging(json: bool) {
+    init_logging_with(json, "info,sqlx=warn,tower_http=info");
+}
+
+/// Logs on stderr with `default_filter` unless `UNITBILL_LOG` is set: JSON lines with `json`,
+/// else text, coloured only when stderr is a terminal (a file or pipe gets no ANSI codes).
+pub fn init_logging_with(json: bool, default_filter: &str) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("UNITBILL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter =
+        EnvFilter::try_from_env("UNITBILL_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -756,20 +756,7 @@ pub async fn prepare(engine: &Engine, settings: &DemoSettings) -> Result<DemoRep
 
 /// The demo's log filter when `UNITBILL_LOG` is not set: as `serve`'s, without a line per
 /// stored snapshot (the progress bar says it).
-pub fn init_logging(json: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("UNITBILL_LOG").unwrap_or_else(|_| {
-        EnvFilter::new("info,sqlx=warn,tower_http=info,unitbill_engine::ingest=warn")
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
+pub const LOG_FILTER: &str = "info,sqlx=warn,tower_http=info,unitbill_engine::ingest=warn";
 
 /// `unitbill demo`: prepares the demo tenant, prints where to look, then serves.
 pub async fn run(engine: Engine, args: DemoArgs, file_listen: Option<SocketAddr>) -> Result<()> {

@@ -15,7 +15,7 @@ use unitbill::{demo, simulate};
 async fn main() -> Result<()> {
     let cli = cli::Cli::parse();
     if matches!(cli.command, cli::Command::Demo(_)) {
-        demo::init_logging(cli.log_json);
+        config::init_logging_with(cli.log_json, demo::LOG_FILTER);
     } else {
         config::init_logging(cli.log_json);
     }
