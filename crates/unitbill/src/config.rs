@@ -56,9 +56,14 @@ pub fn database_url(given: Option<String>, data_dir: PathBuf) -> Result<String> 
 }
 
 pub fn init_logging(json: bool) {
+    init_logging_with(json, "info,sqlx=warn,tower_http=info");
+}
+
+/// Logging with `default` as the filter when `UNITBILL_LOG` is not set.
+pub fn init_logging_with(json: bool, default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("UNITBILL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter =
+        EnvFilter::try_from_env("UNITBILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -16,6 +16,9 @@ async fn main() -> Result<()> {
     let cli = cli::Cli::parse();
     if matches!(cli.command, cli::Command::Demo(_)) {
         demo::init_logging(cli.log_json);
+    } else if matches!(cli.command, cli::Command::Bench(_)) {
+        // Per-snapshot and per-request lines would bury the bench's progress and table.
+        config::init_logging_with(cli.log_json, "warn");
     } else {
         config::init_logging(cli.log_json);
     }
