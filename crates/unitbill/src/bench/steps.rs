@@ -204,7 +204,11 @@ pub async fn ingest(url: String, factor: f64) -> Result<StepOutcome> {
             "{values} values ({orgs} orgs x {}), NDJSON over HTTP",
             INGEST_TYPES.len()
         ),
-        notes: vec![],
+        notes: vec![
+            "ingest/resend RSS: the whole process, i.e. the in-process server plus the client \
+             holding the request body"
+                .into(),
+        ],
     })
 }
 
