@@ -161,8 +161,25 @@ fn remove_if_there(path: &Path) -> Result<()> {
 /// Resets the process's peak resident set size (VmHWM) to its current size (Linux; a no-op
 /// elsewhere), so the next [`peak_rss_mib`] covers only what ran since.
 pub fn reset_peak_rss() {
+    release_free_memory();
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// Hands memory that earlier steps freed back to the OS, so the reset peak starts from what is
+/// live: glibc's allocator keeps freed pages, which would otherwise count in every later peak.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: malloc_trim only returns free heap pages to the OS; it takes no pointers.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
 
 /// The process's peak resident set size since start or the last reset, in MiB (0 where
 /// /proc is missing).
