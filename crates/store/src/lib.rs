@@ -6,6 +6,7 @@
 //! and TEXT for dates and decimals. Each backend keeps its own migrations (`migrations/sqlite`,
 //! `migrations/postgres`), applied at start. [`connect`] picks the backend from the URL scheme.
 
+pub mod bench;
 mod records;
 pub mod sql;
 pub mod testing;

@@ -103,9 +103,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure ingestion, sync and invoicing on a fresh database (results: docs/benchmarks.md).
-    #[command(subcommand)]
-    Bench(crate::bench::BenchCommand),
+    /// Measure ingestion, sync, invoicing and database growth against the storage engine's
+    /// own limit, at 1x and 2x size, on fresh databases (results: docs/benchmarks.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -16,6 +16,9 @@ async fn main() -> Result<()> {
     let cli = cli::Cli::parse();
     if matches!(cli.command, cli::Command::Demo(_)) {
         config::init_logging_with(cli.log_json, demo::LOG_FILTER);
+    } else if matches!(cli.command, cli::Command::Bench(_)) {
+        // Per-snapshot, per-request and slow-statement lines would bury the progress and table.
+        config::init_logging_with(cli.log_json, "warn,sqlx=error");
     } else {
         config::init_logging(cli.log_json);
     }
