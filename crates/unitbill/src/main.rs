@@ -17,8 +17,8 @@ async fn main() -> Result<()> {
     if matches!(cli.command, cli::Command::Demo(_)) {
         demo::init_logging(cli.log_json);
     } else if matches!(cli.command, cli::Command::Bench(_)) {
-        // Per-snapshot and per-request lines would bury the bench's progress and table.
-        config::init_logging_with(cli.log_json, "warn");
+        // Per-snapshot, per-request and slow-statement lines would bury the progress and table.
+        config::init_logging_with(cli.log_json, "warn,sqlx=error");
     } else {
         config::init_logging(cli.log_json);
     }
