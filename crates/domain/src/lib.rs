@@ -24,5 +24,6 @@ pub mod numbering;
 pub mod period;
 pub mod rules;
 pub mod setup;
+pub mod text;
 pub mod units;
 pub mod usage;

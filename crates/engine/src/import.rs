@@ -318,28 +318,15 @@ impl Engine {
     }
 }
 
-/// Every cell is text a company record can hold: at most [`MAX_CELL_CHARS`] characters and no
-/// control characters (a NUL would fail on PostgreSQL; a newline has no place in a name).
+/// Every cell is text a company record can hold: the domain's text rule with no control
+/// characters at all (a NUL would fail on PostgreSQL; a newline has no place in a name).
 fn check_cells(headers: &[String], record: &csv::StringRecord, errors: &mut Vec<FieldError>) {
     for (column, cell) in headers.iter().zip(record.iter()) {
-        if cell.chars().any(char::is_control) {
-            errors.push(FieldError::new(
-                column.clone(),
-                "must not contain control characters",
-            ));
-        }
-        let n = cell.chars().count();
-        if n > MAX_CELL_CHARS {
-            errors.push(FieldError::new(
-                column.clone(),
-                format!("is {n} characters long; at most {MAX_CELL_CHARS}"),
-            ));
+        for why in unitbill_domain::text::problems(cell, &[]) {
+            errors.push(FieldError::new(column.clone(), why));
         }
     }
 }
-
-/// Longest cell accepted, as for any text of an API body.
-pub const MAX_CELL_CHARS: usize = 1000;
 
 fn empty(currency: &str) -> CompanyRecord {
     CompanyRecord {

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::RngCore;
+use unitbill_domain::text::MAX_TEXT_CHARS;
 use unitbill_store::{LoginFailures, NewSession, SessionRecord, ThrottleScope, User};
 
 use crate::auth::{dummy_hash, hash_password, secret_hash, verify_password};
@@ -145,16 +146,13 @@ fn account_key(tenant: &str, email: &str) -> String {
     )
     .chars()
     .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-    .take(2 * MAX_TYPED_CHARS + 1)
+    .take(2 * MAX_TEXT_CHARS + 1)
     .collect()
 }
 
-/// Longest tenant or email that can name an account (the text rule of every API body).
-const MAX_TYPED_CHARS: usize = 1000;
-
-/// Whether a typed tenant or email could name an account at all.
+/// Whether a typed tenant or email could name an account at all (the domain's text rule).
 fn could_name_an_account(text: &str) -> bool {
-    text.chars().count() <= MAX_TYPED_CHARS && !text.chars().any(char::is_control)
+    unitbill_domain::text::is_plain(text)
 }
 
 fn new_session_secret() -> String {

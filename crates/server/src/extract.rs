@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use unitbill_domain::text;
+
 use crate::problem::Problem;
 
 mod csv_body;
@@ -70,8 +72,8 @@ pub(crate) async fn body_bytes<S: Send + Sync>(
         })
 }
 
-/// Longest text accepted in any string of an API body (names, descriptions, references).
-pub const MAX_TEXT_CHARS: usize = 1000;
+/// Longest text accepted in any string of an API body (the domain's text rule).
+pub use unitbill_domain::text::MAX_TEXT_CHARS;
 
 /// Checks every string of a body (no control characters but tab and newline, at most
 /// [`MAX_TEXT_CHARS`]), then reads it as `T` straight from the text (so a key given twice is
@@ -127,19 +129,13 @@ fn check_strings(value: &serde_json::Value, path: &str) -> Result<(), Problem> {
         ))
     };
     match value {
-        Value::String(text) => {
-            if text
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t')
-            {
-                return refuse("must not contain control characters".into());
-            }
-            let n = text.chars().count();
-            if n > MAX_TEXT_CHARS {
-                return refuse(format!("is {n} characters long; at most {MAX_TEXT_CHARS}"));
-            }
-            Ok(())
-        }
+        Value::String(text) => match text::problems(text, text::TAB_AND_NEWLINE)
+            .into_iter()
+            .next()
+        {
+            Some(why) => refuse(why),
+            None => Ok(()),
+        },
         Value::Array(items) if items.iter().any(Value::is_array) => {
             refuse("must not hold arrays: its items are values or objects".into())
         }

@@ -39,6 +39,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use unitbill_domain::money::Currency;
 use unitbill_domain::period::Period;
+use unitbill_domain::text;
 use unitbill_domain::usage::FieldError;
 use unitbill_engine::EngineError;
 use unitbill_engine::tenants::tenant_today;
@@ -423,7 +424,7 @@ fn decode_query(s: &str) -> String {
 pub(crate) struct FormData(pub Vec<(String, String)>);
 
 /// A form as the browser sent it, with the text rule of every API body applied to each value:
-/// at most [`MAX_FORM_TEXT`] characters and no control characters but tab and line breaks (a
+/// at most [`text::MAX_TEXT_CHARS`] characters and no control characters but tab and line breaks (a
 /// NUL fails on PostgreSQL, and nothing a person types holds one). A refused form answers 422
 /// naming the field and changes nothing; a body that is not a form answers 400 or 415.
 impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
@@ -435,18 +436,8 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
             .map_err(|e| UiError::Rejected(e.status(), e.body_text()))?;
         let mut errors = Vec::new();
         for (name, value) in &pairs {
-            if value
-                .chars()
-                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            {
-                errors.push(FieldError::new(name, "must not contain control characters"));
-            }
-            let n = value.chars().count();
-            if n > MAX_FORM_TEXT {
-                errors.push(FieldError::new(
-                    name,
-                    format!("is {n} characters long; at most {MAX_FORM_TEXT}"),
-                ));
+            for why in text::problems(value, text::TAB_AND_LINE_BREAKS) {
+                errors.push(FieldError::new(name, why));
             }
         }
         if errors.is_empty() {
@@ -456,9 +447,6 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
         }
     }
 }
-
-/// Longest value of a form field, as for any text of an API body.
-pub(crate) const MAX_FORM_TEXT: usize = 1000;
 
 impl FormData {
     /// The first value of `name`, trimmed; empty values count as absent.
