@@ -27,3 +27,4 @@ pub mod setup;
 pub mod text;
 pub mod units;
 pub mod usage;
+pub mod usage_points;

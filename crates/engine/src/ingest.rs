@@ -2,7 +2,7 @@
 
 use jiff::ToSpan;
 use jiff::civil::Date;
-use unitbill_domain::usage::Snapshot;
+use unitbill_domain::usage::{OrgReport, ResolvedSnapshot, Snapshot, UsageValue};
 use unitbill_store::{ModuleKey, PutSnapshot, SnapshotOutcome, StoredSnapshot};
 
 use crate::tenants::tenant_today;
@@ -31,6 +31,44 @@ pub fn parse_date(field: &str, s: &str) -> EngineResult<Date> {
             format!("{s:?} is not a date of the form YYYY-MM-DD"),
         )),
     }
+}
+
+/// A digest of a snapshot's orgs and values in a canonical order (by org id, then billing
+/// type), so the same snapshot sent again, in any order, is recognised without reading the
+/// stored day back. Each field is length-prefixed: no two snapshots share an encoding.
+fn snapshot_digest(snapshot: &ResolvedSnapshot) -> String {
+    use sha2::{Digest, Sha256};
+    fn field(h: &mut Sha256, s: &str) {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    }
+    let mut h = Sha256::new();
+    let mut orgs: Vec<&OrgReport> = snapshot.orgs.iter().collect();
+    orgs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    h.update((orgs.len() as u64).to_le_bytes());
+    for o in orgs {
+        field(&mut h, &o.id);
+        field(&mut h, &o.name);
+        match &o.parent_id {
+            Some(p) => {
+                h.update([1]);
+                field(&mut h, p);
+            }
+            None => h.update([0]),
+        }
+    }
+    let mut values: Vec<&UsageValue> = snapshot.values.iter().collect();
+    values.sort_unstable_by(|a, b| {
+        (a.org_id.as_str(), a.billing_type.as_str())
+            .cmp(&(b.org_id.as_str(), b.billing_type.as_str()))
+    });
+    h.update((values.len() as u64).to_le_bytes());
+    for v in values {
+        field(&mut h, &v.org_id);
+        field(&mut h, v.billing_type.as_str());
+        h.update(v.quantity.to_le_bytes());
+    }
+    hex::encode(h.finalize())
 }
 
 impl Engine {
@@ -84,6 +122,7 @@ impl Engine {
         let resolved = snapshot.resolve(&module).map_err(EngineError::Invalid)?;
         let actor = format!("module-key:{}", key.id);
         let now = self.now_text();
+        let body_hash = resolved.complete.then(|| snapshot_digest(&resolved));
         let outcome = self
             .store
             .put_snapshot(&PutSnapshot {
@@ -96,6 +135,7 @@ impl Engine {
                 new_billing_types: &resolved.new_billing_types,
                 actor: &actor,
                 now: &now,
+                body_hash: body_hash.as_deref(),
             })
             .await?;
         tracing::info!(

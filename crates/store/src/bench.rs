@@ -20,7 +20,7 @@ use unitbill_domain::usage::UsageValue;
 
 use crate::sql::{Dialect, SqlStore, date_text};
 
-const COUNT: &str = "SELECT COUNT(*) FROM usage_values";
+const COUNT: &str = "SELECT COUNT(*) FROM usage_points";
 use crate::{StoreError, StoreResult};
 
 /// Rows per baseline statement: large enough that statement overhead vanishes, small enough
@@ -30,7 +30,7 @@ pub const BASELINE_CHUNK_ROWS: usize = 50_000;
 /// What one baseline insert measured.
 #[derive(Debug, Clone)]
 pub struct BaselineOutcome {
-    /// Rows in `usage_values` after the insert (checked against the rows given).
+    /// Rows in `usage_points` after the insert (checked against the rows given).
     pub rows: u64,
     /// Time of the transaction: building the bound values, the statements and the commit.
     pub elapsed: Duration,
@@ -38,7 +38,7 @@ pub struct BaselineOutcome {
     pub method: &'static str,
 }
 
-/// Migrates a fresh database at `url` and inserts `rows` into its `usage_values` table for
+/// Migrates a fresh database at `url` and inserts `rows` into its `usage_points` table for
 /// one (tenant, module, day) in one transaction, timed. A benchmark baseline only: no checks,
 /// no revisions, no module orgs.
 pub async fn baseline_insert(
@@ -92,7 +92,7 @@ async fn insert_sqlite(
         let json = serde_json::to_string(&array)
             .map_err(|e| StoreError::Corrupt(format!("baseline rows: {e}")))?;
         sqlx::query(
-            "INSERT INTO usage_values (tenant_id, module_code, usage_date, org_id, billing_type, quantity) \
+            "INSERT INTO usage_points (tenant_id, module_code, from_day, org_id, billing_type, quantity) \
              SELECT $1, $2, $3, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') \
              FROM json_each($4) AS j",
         )
@@ -120,7 +120,7 @@ async fn insert_postgres(
         let types: Vec<&str> = chunk.iter().map(|v| v.billing_type.as_str()).collect();
         let quantities: Vec<i64> = chunk.iter().map(|v| v.quantity).collect();
         sqlx::query(
-            "INSERT INTO usage_values (tenant_id, module_code, usage_date, org_id, billing_type, quantity) \
+            "INSERT INTO usage_points (tenant_id, module_code, from_day, org_id, billing_type, quantity) \
              SELECT $1, $2, $3, o, b, q FROM UNNEST($4::text[], $5::text[], $6::bigint[]) AS u(o, b, q)",
         )
         .bind(tenant_id)

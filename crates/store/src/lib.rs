@@ -239,8 +239,19 @@ pub trait SyncStore: Send + Sync {
         tenant_id: i64,
         day: Date,
     ) -> StoreResult<Vec<(String, Date)>>;
-    /// Stored values of every module for days in [from, to], ordered by day.
-    async fn usage_between(
+    /// Every module's complete content in force on `day`: the runs covering it, which are the
+    /// content of the module's latest complete day on or before it (explicit zeros kept).
+    async fn usage_content_at(&self, tenant_id: i64, day: Date) -> StoreResult<Vec<DatedUsage>>;
+    /// How the complete content changes on each complete day in [from, to], per module:
+    /// runs starting that day (`Some` quantity) and keys absent from that day on (`None`).
+    async fn usage_changes(
+        &self,
+        tenant_id: i64,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<UsageChange>>;
+    /// The listed values of days in [from, to] that have only partial snapshots, by day.
+    async fn partial_usage(
         &self,
         tenant_id: i64,
         from: Date,
@@ -460,6 +471,10 @@ pub struct PutSnapshot<'a> {
     /// Who sent it (a module key id, `key:12`), for revisions.
     pub actor: &'a str,
     pub now: &'a str,
+    /// A digest of a complete snapshot (its orgs and values, in a canonical order): the same
+    /// snapshot sent again for the day is recognised by it and changes nothing. None for a
+    /// partial one.
+    pub body_hash: Option<&'a str>,
 }
 
 /// Opens the database named by `url` (`sqlite://path/file.db`, `sqlite::memory:`,

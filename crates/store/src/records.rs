@@ -482,6 +482,18 @@ pub struct DatedUsage {
     pub value: unitbill_domain::usage::UsageValue,
 }
 
+/// A change of a module's complete content on one complete day (see
+/// [`unitbill_domain::usage_points`]): the key's quantity from that day on, or None when the
+/// key is absent from that day on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageChange {
+    pub module_code: String,
+    pub day: jiff::civil::Date,
+    pub org_id: String,
+    pub billing_type: String,
+    pub quantity: Option<i64>,
+}
+
 /// One line of a stored document: the domain's line, which the store maps its rows to.
 pub type DocumentLineRecord = unitbill_domain::document::DocumentLine;
 

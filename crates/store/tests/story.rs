@@ -161,6 +161,7 @@ async fn story(store: &dyn Store) {
         new_billing_types: &[],
         actor: "module-key:1",
         now: "t",
+        body_hash: None,
     };
     let first = store
         .put_snapshot(&PutSnapshot {
@@ -324,6 +325,7 @@ async fn a_large_snapshot_is_stored_in_one_transaction() {
                 new_billing_types: &[],
                 actor: "k",
                 now: "n",
+                body_hash: None,
             })
             .await
             .unwrap();

@@ -290,6 +290,7 @@ async fn sync_story(store: &dyn Store, t: i64, other: i64, cs: i64, acme: i64) {
                 new_billing_types: std::slice::from_ref(&seats),
                 actor: "key:1",
                 now: "now",
+                body_hash: None,
             })
             .await
             .unwrap();
@@ -322,13 +323,37 @@ async fn sync_story(store: &dyn Store, t: i64, other: i64, cs: i64, acme: i64) {
             .unwrap(),
         vec![("my-tool".to_owned(), date(2026, 1, 2))]
     );
+    // The complete day is one run from Jan 2; the partial day keeps its listed value apart.
+    let changes = store
+        .usage_changes(t, date(2026, 1, 1), date(2026, 1, 31))
+        .await
+        .unwrap();
+    assert_eq!(
+        changes
+            .iter()
+            .map(|c| (c.day, c.org_id.as_str(), c.quantity))
+            .collect::<Vec<_>>(),
+        vec![(date(2026, 1, 2), "o1", Some(7))],
+        "{b}"
+    );
     assert_eq!(
         store
-            .usage_between(t, date(2026, 1, 1), date(2026, 1, 3))
+            .usage_content_at(t, date(2026, 1, 3))
             .await
             .unwrap()
             .len(),
         1,
+        "{b}"
+    );
+    assert_eq!(
+        store
+            .partial_usage(t, date(2026, 1, 1), date(2026, 1, 31))
+            .await
+            .unwrap()
+            .iter()
+            .map(|u| u.day)
+            .collect::<Vec<_>>(),
+        vec![date(2026, 1, 4)],
         "{b}"
     );
     assert_eq!(

@@ -14,10 +14,9 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::Serialize;
 use unitbill_domain::setup::BillingSetup;
-use unitbill_domain::units::{
-    DayUnits, ModuleDay, UsageKey, activity_digest, compute_day, next_module_day,
-};
+use unitbill_domain::units::{DayUnits, ModuleDay, UsageKey, activity_digest, compute_day};
 use unitbill_domain::usage::UsageValue;
+use unitbill_domain::usage_points::ModuleUsage;
 use unitbill_store::{
     ActivityRecord, DatedUsage, SnapshotDay, SyncBatch, SyncedDay, Tenant, UnitRow, UnitSourceRow,
 };
@@ -141,8 +140,8 @@ impl Engine {
         let before = first_day
             .yesterday()
             .map_err(|e| EngineError::Conflict(e.to_string()))?;
-        let mut effective = self.effective_usage_at(tenant_id, before).await?;
-        let mut previous = compute_day(&setup, before, &module_days(&effective, &BTreeSet::new()));
+        let mut usage = self.usage_state_at(tenant_id, before).await?;
+        let mut previous = compute_day(&setup, before, &module_days(&usage, &BTreeSet::new()));
 
         // The first batch also covers a mark set before the earliest day (nothing lives there).
         let mut covers_from = state.resync_from.map_or(first_day, |r| r.min(first_day));
@@ -151,11 +150,11 @@ impl Engine {
         while day <= target {
             let batch_end = (day + (DAYS_PER_BATCH as i64 - 1).days()).min(target);
             let headers = self.store.snapshot_days(tenant_id, day, batch_end).await?;
-            let usage = self.store.usage_between(tenant_id, day, batch_end).await?;
+            let inputs = DayInputs::read(self, tenant_id, day, batch_end).await?;
             let mut batch = Vec::new();
             let mut d = day;
             while d <= batch_end {
-                let today = advance_day(&setup, d, &headers, &usage, &mut effective);
+                let today = advance_day(&setup, d, &headers, &inputs, &mut usage);
                 batch.push(synced_day(&setup, &today, &previous));
                 previous = today;
                 days += 1;
@@ -186,103 +185,130 @@ impl Engine {
         tenant_id: i64,
         day: Date,
     ) -> EngineResult<Effective> {
+        Ok(self
+            .usage_state_at(tenant_id, day)
+            .await?
+            .into_iter()
+            .map(|(m, u)| (m, u.into_effective()))
+            .collect())
+    }
+
+    /// Every module's usage at the end of `day`: the content of its latest complete day on
+    /// or before it (the runs covering `day`), then the partial-only days after that one.
+    async fn usage_state_at(&self, tenant_id: i64, day: Date) -> EngineResult<UsageState> {
+        let Some(first) = self.store.first_usage_day(tenant_id).await? else {
+            return Ok(UsageState::new());
+        };
+        if first > day {
+            return Ok(UsageState::new());
+        }
         let next = day
             .tomorrow()
             .map_err(|e| EngineError::Conflict(e.to_string()))?;
-        let complete = self.store.last_complete_days(tenant_id, next).await?;
-        let Some(first) = self.store.first_usage_day(tenant_id).await? else {
-            return Ok(Effective::new());
-        };
-        if first > day {
-            return Ok(Effective::new());
-        }
-        // Modules without a complete day read from the beginning of their history.
-        let modules_with_complete: BTreeMap<String, Date> = complete.into_iter().collect();
-        let from = self
+        let last_complete: BTreeMap<String, Date> = self
             .store
-            .connected_modules(tenant_id)
+            .last_complete_days(tenant_id, next)
             .await?
-            .iter()
-            .map(|m| {
-                modules_with_complete
-                    .get(&m.module_code)
-                    .copied()
-                    .unwrap_or(first)
-            })
-            .chain(modules_with_complete.values().copied())
-            .min()
-            .unwrap_or(first)
-            .max(first);
-        let headers = self.store.snapshot_days(tenant_id, from, day).await?;
-        let usage = self.store.usage_between(tenant_id, from, day).await?;
-        let mut effective = Effective::new();
-        for h in headers {
-            if modules_with_complete
-                .get(&h.module_code)
-                .is_some_and(|c| h.day < *c)
-            {
+            .into_iter()
+            .collect();
+        let mut content: BTreeMap<String, Vec<(UsageKey, i64)>> = last_complete
+            .keys()
+            .map(|m| (m.clone(), Vec::new()))
+            .collect();
+        for u in self.store.usage_content_at(tenant_id, day).await? {
+            content.entry(u.module_code).or_default().push((
+                (u.value.org_id, u.value.billing_type.as_str().to_owned()),
+                u.value.quantity,
+            ));
+        }
+        let mut state: UsageState = content
+            .into_iter()
+            .map(|(m, values)| (m, ModuleUsage::from_content(values)))
+            .collect();
+        let partials = self.store.partial_usage(tenant_id, first, day).await?;
+        for ((d, m), listed) in group_by_day_and_module(&partials) {
+            if last_complete.get(m).is_some_and(|c| d < *c) {
                 continue;
             }
-            let values: Vec<UsageValue> = usage
-                .iter()
-                .filter(|u| u.day == h.day && u.module_code == h.module_code)
-                .map(|u| u.value.clone())
-                .collect();
-            let prev = effective.remove(&h.module_code).unwrap_or_default();
-            let next = next_module_day(&h.module_code, &prev, Some((h.complete, &values))).values;
-            effective.insert(h.module_code, next);
+            state.entry(m.to_owned()).or_default().partial_day(&listed);
         }
-        Ok(effective)
+        Ok(state)
     }
 }
 
-/// Moves every module's effective values on to day `d` (its snapshot, or carried forward) and
-/// computes the day's units.
+/// Usage of each module as the sync walks the days.
+type UsageState = BTreeMap<String, ModuleUsage>;
+
+/// A key's quantity from a complete day on (None: absent from that day on).
+type ContentChange = (UsageKey, Option<i64>);
+
+/// The usage inputs of a batch of days: how complete contents change on complete days, and
+/// the listed values of partial-only days.
+struct DayInputs {
+    changes: BTreeMap<(Date, String), Vec<ContentChange>>,
+    partials: BTreeMap<(Date, String), Vec<UsageValue>>,
+}
+
+impl DayInputs {
+    async fn read(engine: &Engine, tenant_id: i64, from: Date, to: Date) -> EngineResult<Self> {
+        let mut changes: BTreeMap<(Date, String), Vec<ContentChange>> = BTreeMap::new();
+        for c in engine.store.usage_changes(tenant_id, from, to).await? {
+            changes
+                .entry((c.day, c.module_code))
+                .or_default()
+                .push(((c.org_id, c.billing_type), c.quantity));
+        }
+        let partials = engine.store.partial_usage(tenant_id, from, to).await?;
+        let partials = group_by_day_and_module(&partials)
+            .into_iter()
+            .map(|((d, m), v)| ((d, m.to_owned()), v))
+            .collect();
+        Ok(Self { changes, partials })
+    }
+}
+
+fn group_by_day_and_module(rows: &[DatedUsage]) -> BTreeMap<(Date, &str), Vec<UsageValue>> {
+    let mut grouped: BTreeMap<(Date, &str), Vec<UsageValue>> = BTreeMap::new();
+    for u in rows {
+        grouped
+            .entry((u.day, u.module_code.as_str()))
+            .or_default()
+            .push(u.value.clone());
+    }
+    grouped
+}
+
+/// Moves every module's usage on to day `d` (its snapshot, or carried forward) and computes
+/// the day's units.
 fn advance_day(
     setup: &BillingSetup,
     d: Date,
     headers: &[SnapshotDay],
-    usage: &[DatedUsage],
-    effective: &mut Effective,
+    inputs: &DayInputs,
+    usage: &mut UsageState,
 ) -> DayUnits {
-    let today_headers: BTreeMap<&str, bool> = headers
-        .iter()
-        .filter(|h| h.day == d)
-        .map(|h| (h.module_code.as_str(), h.complete))
-        .collect();
-    let mut values: BTreeMap<&str, Vec<UsageValue>> = BTreeMap::new();
-    for u in usage.iter().filter(|u| u.day == d) {
-        values
-            .entry(u.module_code.as_str())
-            .or_default()
-            .push(u.value.clone());
-    }
     let mut reported = BTreeSet::new();
-    let modules: BTreeSet<String> = effective
-        .keys()
-        .cloned()
-        .chain(today_headers.keys().map(|m| m.to_string()))
-        .collect();
-    for m in modules {
-        let snapshot = today_headers
-            .get(m.as_str())
-            .map(|c| (*c, values.get(m.as_str()).map_or(&[][..], |v| v.as_slice())));
-        if snapshot.is_some() {
-            reported.insert(m.clone());
+    for h in headers.iter().filter(|h| h.day == d) {
+        let key = (d, h.module_code.clone());
+        let module = usage.entry(h.module_code.clone()).or_default();
+        if h.complete {
+            let changes = inputs.changes.get(&key).into_iter().flatten().cloned();
+            module.complete_day(changes);
+        } else {
+            module.partial_day(inputs.partials.get(&key).map_or(&[][..], Vec::as_slice));
         }
-        let prev = effective.remove(&m).unwrap_or_default();
-        effective.insert(m.clone(), next_module_day(&m, &prev, snapshot).values);
+        reported.insert(h.module_code.clone());
     }
-    compute_day(setup, d, &module_days(effective, &reported))
+    compute_day(setup, d, &module_days(usage, &reported))
 }
 
-fn module_days(effective: &Effective, reported: &BTreeSet<String>) -> Vec<ModuleDay> {
-    effective
+fn module_days(usage: &UsageState, reported: &BTreeSet<String>) -> Vec<ModuleDay> {
+    usage
         .iter()
-        .map(|(m, values)| ModuleDay {
+        .map(|(m, u)| ModuleDay {
             module: m.clone(),
             stale: !reported.contains(m),
-            values: values.clone(),
+            values: u.effective().clone(),
         })
         .collect()
 }

@@ -11,6 +11,7 @@ mod setup;
 mod sync;
 mod tenants;
 mod usage;
+mod usage_runs;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -229,29 +230,22 @@ impl JsonRows {
         self.rows += 1;
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.rows
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rows == 0
-    }
-
     /// The JSON array text, ready to bind as `$1`.
     pub(crate) fn finish(mut self) -> String {
         self.text.push(']');
         self.text
     }
 
-    /// Splits `items` into chunks of at most [`Self::CHUNK`] rows, each as one JSON array.
-    pub(crate) fn chunks<T, R: serde::Serialize>(
+    /// Splits `items` into chunks of at most [`Self::CHUNK`] rows, each as one JSON array;
+    /// `row` pushes an item's row (a tuple: `|rows, v| rows.push(&(v.a.as_str(), v.b))`).
+    pub(crate) fn chunks<T>(
         items: &[T],
-        row: impl Fn(&T) -> R,
+        row: impl Fn(&mut Self, &T),
     ) -> impl Iterator<Item = String> {
         items.chunks(Self::CHUNK).map(move |chunk| {
             let mut rows = Self::new();
             for item in chunk {
-                rows.push(&row(item));
+                row(&mut rows, item);
             }
             rows.finish()
         })

@@ -1,13 +1,11 @@
 //! The sync's reads and writes.
 
 use jiff::civil::Date;
-use unitbill_domain::catalog::BillingTypeCode;
-use unitbill_domain::usage::UsageValue;
 
 use crate::sql::{date_text, sql_backend, values_placeholders};
 use crate::{
     ActivityRecord, DatedUsage, SnapshotDay, StoreError, StoreResult, SyncBatch, SyncState,
-    SyncStore, SyncedDay, UnitRow, UnitSourceRow,
+    SyncStore, SyncedDay, UnitRow, UnitSourceRow, UsageChange,
 };
 
 fn day(s: &str) -> StoreResult<Date> {
@@ -100,22 +98,16 @@ sql_backend! {
             rows.into_iter().map(|(m, d)| Ok((m, day(&d)?))).collect()
         }
 
-        async fn usage_between(&self, tenant_id: i64, from: Date, to: Date) -> StoreResult<Vec<DatedUsage>> {
-            let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-                "SELECT module_code, usage_date, org_id, billing_type, quantity FROM usage_values \
-                 WHERE tenant_id = $1 AND usage_date >= $2 AND usage_date <= $3 ORDER BY usage_date",
-            )
-            .bind(tenant_id)
-            .bind(date_text(from))
-            .bind(date_text(to))
-            .fetch_all(&self.pool)
-            .await?;
-            rows.into_iter()
-                .map(|(m, d, org_id, bt, quantity)| {
-                    let billing_type = BillingTypeCode::parse(&bt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    Ok(DatedUsage { module_code: m, day: day(&d)?, value: UsageValue { org_id, billing_type, quantity } })
-                })
-                .collect()
+        async fn usage_content_at(&self, tenant_id: i64, day: Date) -> StoreResult<Vec<DatedUsage>> {
+            self.read_usage_content_at(tenant_id, day).await
+        }
+
+        async fn usage_changes(&self, tenant_id: i64, from: Date, to: Date) -> StoreResult<Vec<UsageChange>> {
+            self.read_usage_changes(tenant_id, from, to).await
+        }
+
+        async fn partial_usage(&self, tenant_id: i64, from: Date, to: Date) -> StoreResult<Vec<DatedUsage>> {
+            self.read_partial_usage(tenant_id, from, to).await
         }
 
         async fn write_synced_days(&self, tenant_id: i64, days: &[SyncedDay], batch: SyncBatch) -> StoreResult<()> {

@@ -2,9 +2,9 @@
 
 use jiff::civil::Date;
 use unitbill_domain::catalog::{BillingType, BillingTypeCode, UnitOfMeasure};
-use unitbill_domain::usage::{UsageValue, plan_snapshot};
+use unitbill_domain::usage::{Revision, UsageValue, plan_snapshot};
 
-use crate::sql::{conflict, date_text, sql_backend, values_placeholders};
+use crate::sql::{JsonRows, conflict, date_text, sql_backend};
 use crate::{
     ConnectedModule, ModuleKey, ModuleOrg, PutSnapshot, SnapshotOutcome, StoreError, StoreResult,
     StoredSnapshot, UsageRevision, UsageStore,
@@ -138,6 +138,15 @@ sql_backend! {
             if let Some(lock) = DB::LOCK_KEY {
                 sqlx::query(lock).bind(format!("snapshot:{t}:{m}:{day}")).execute(&mut *tx).await?;
             }
+            let header = Self::day_header(&mut tx, t, m, &day).await?;
+            // The same complete snapshot sent again: recognised by its digest, nothing is read
+            // back or written.
+            if let (Some(h), Some(hash)) = (&header, put.body_hash)
+                && h.body_hash.as_deref() == Some(hash)
+            {
+                tx.commit().await?;
+                return Ok(SnapshotOutcome { changed: false, version: h.version, values_written: 0, revisions: 0, new_orgs: 0 });
+            }
 
             for bt in put.new_billing_types {
                 sqlx::query(
@@ -152,96 +161,55 @@ sql_backend! {
                 .execute(&mut *tx)
                 .await?;
             }
+            let new_orgs = Self::upsert_orgs(&mut tx, t, m, &day, put.orgs, put.now).await?;
 
-            let count_orgs = "SELECT COUNT(*) FROM module_orgs WHERE tenant_id = $1 AND module_code = $2";
-            let (orgs_before,): (i64,) = sqlx::query_as(count_orgs).bind(t).bind(m).fetch_one(&mut *tx).await?;
-            for chunk in put.orgs.chunks(DB::BATCH_ROWS) {
-                // A late snapshot for an older day must not overwrite the name a newer day gave.
-                let sql = format!(
-                    "INSERT INTO module_orgs (tenant_id, module_code, org_id, name, parent_id, first_seen_date, last_seen_date, first_seen_at) \
-                     VALUES {} ON CONFLICT (tenant_id, module_code, org_id) DO UPDATE SET \
-                     name = CASE WHEN excluded.last_seen_date >= module_orgs.last_seen_date THEN excluded.name ELSE module_orgs.name END, \
-                     parent_id = CASE WHEN excluded.last_seen_date >= module_orgs.last_seen_date THEN excluded.parent_id ELSE module_orgs.parent_id END, \
-                     last_seen_date = CASE WHEN excluded.last_seen_date > module_orgs.last_seen_date THEN excluded.last_seen_date ELSE module_orgs.last_seen_date END, \
-                     first_seen_date = CASE WHEN excluded.first_seen_date < module_orgs.first_seen_date THEN excluded.first_seen_date ELSE module_orgs.first_seen_date END",
-                    values_placeholders(chunk.len(), 8)
-                );
-                let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql));
-                for org in chunk {
-                    q = q
-                        .bind(t)
-                        .bind(m)
-                        .bind(org.id.as_str())
-                        .bind(org.name.as_str())
-                        .bind(org.parent_id.clone())
-                        .bind(day.as_str())
-                        .bind(day.as_str())
-                        .bind(put.now);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let (orgs_after,): (i64,) = sqlx::query_as(count_orgs).bind(t).bind(m).fetch_one(&mut *tx).await?;
-
-            let header: Option<(bool, i64)> = sqlx::query_as(
-                "SELECT complete, version FROM snapshots WHERE tenant_id = $1 AND module_code = $2 AND usage_date = $3",
-            )
-            .bind(t)
-            .bind(m)
-            .bind(day.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let old = match header {
-                Some(_) => Self::read_day_values(&mut tx, t, m, &day).await?,
+            let was_complete = header.as_ref().is_some_and(|h| h.complete);
+            // The content in force on the day (a complete day's own, or the complete day's
+            // before it), needed whenever the day is complete afterwards.
+            let covering = if was_complete || put.complete {
+                Self::covering_runs(&mut tx, t, m, &day).await?
+            } else {
+                Vec::new()
+            };
+            let old: Vec<UsageValue> = match &header {
+                Some(h) if h.complete => covering
+                    .iter()
+                    .map(|r| UsageValue { org_id: r.org_id.clone(), billing_type: r.billing_type.clone(), quantity: r.quantity })
+                    .collect(),
+                Some(_) => Self::partial_values(&mut tx, t, m, &day).await?,
                 None => Vec::new(),
             };
-            let plan = plan_snapshot(header.map(|(c, _)| (c, old.as_slice())), put.complete, put.values);
-            let mut version = header.map_or(0, |(_, v)| v);
+            let plan = plan_snapshot(header.as_ref().map(|h| (h.complete, old.as_slice())), put.complete, put.values);
+            let mut version = header.as_ref().map_or(0, |h| h.version);
             if !plan.unchanged {
-                if plan.replace_day {
-                    sqlx::query("DELETE FROM usage_values WHERE tenant_id = $1 AND module_code = $2 AND usage_date = $3")
-                        .bind(t)
-                        .bind(m)
-                        .bind(day.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                if plan.complete_after {
+                    let content = if plan.replace_day { plan.writes.clone() } else { merged(&old, &plan.writes) };
+                    Self::store_complete_day(&mut tx, t, m, put.date, &covering, &content).await?;
+                } else {
+                    Self::store_partial_values(&mut tx, t, m, &day, &plan.writes).await?;
                 }
-                for chunk in plan.writes.chunks(DB::BATCH_ROWS) {
-                    let sql = format!(
-                        "INSERT INTO usage_values (tenant_id, module_code, usage_date, org_id, billing_type, quantity) VALUES {} \
-                         ON CONFLICT (tenant_id, module_code, usage_date, org_id, billing_type) DO UPDATE SET quantity = excluded.quantity",
-                        values_placeholders(chunk.len(), 6)
-                    );
-                    let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql));
-                    for v in chunk {
-                        q = q.bind(t).bind(m).bind(day.as_str()).bind(v.org_id.as_str()).bind(v.billing_type.as_str()).bind(v.quantity);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                for chunk in plan.revisions.chunks(DB::BATCH_ROWS) {
-                    let sql = format!(
-                        "INSERT INTO usage_revisions (tenant_id, module_code, usage_date, org_id, billing_type, old_quantity, new_quantity, changed_by, changed_at) VALUES {}",
-                        values_placeholders(chunk.len(), 9)
-                    );
-                    let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql));
-                    for r in chunk {
-                        q = q
-                            .bind(t)
-                            .bind(m)
-                            .bind(day.as_str())
-                            .bind(r.org_id.as_str())
-                            .bind(r.billing_type.as_str())
-                            .bind(r.old_quantity)
-                            .bind(r.new_quantity)
-                            .bind(put.actor)
-                            .bind(put.now);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                Self::insert_revisions(&mut tx, put, &day, &plan.revisions).await?;
                 version += 1;
+            }
+            // The digest names the day's content only while the last write replaced it whole.
+            let body_hash = if put.complete { put.body_hash } else if plan.unchanged { header.as_ref().and_then(|h| h.body_hash.as_deref()) } else { None };
+            let hash_changed = header.as_ref().is_some_and(|h| h.body_hash.as_deref() != body_hash);
+            if plan.unchanged && hash_changed {
+                // Same content in another order or with other org names: only the digest moves.
+                sqlx::query("UPDATE snapshots SET body_hash = $4 WHERE tenant_id = $1 AND module_code = $2 AND usage_date = $3")
+                    .bind(t)
+                    .bind(m)
+                    .bind(day.as_str())
+                    .bind(body_hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if !plan.unchanged {
                 sqlx::query(
-                    "INSERT INTO snapshots (tenant_id, module_code, usage_date, complete, version, received_at, received_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, module_code, usage_date) DO UPDATE SET \
-                     complete = excluded.complete, version = excluded.version, received_at = excluded.received_at, received_by = excluded.received_by",
+                    "INSERT INTO snapshots (tenant_id, module_code, usage_date, complete, version, received_at, received_by, body_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, module_code, usage_date) DO UPDATE SET \
+                     complete = excluded.complete, version = excluded.version, received_at = excluded.received_at, \
+                     received_by = excluded.received_by, body_hash = excluded.body_hash",
                 )
                 .bind(t)
                 .bind(m)
@@ -250,8 +218,11 @@ sql_backend! {
                 .bind(version)
                 .bind(put.now)
                 .bind(put.actor)
+                .bind(body_hash)
                 .execute(&mut *tx)
                 .await?;
+            }
+            if !plan.unchanged {
                 // The recompute mark commits with the values: a crash cannot keep one without
                 // the other.
                 Self::mark_dirty(&mut tx, t, put.date).await?;
@@ -262,7 +233,7 @@ sql_backend! {
                 version,
                 values_written: plan.writes.len(),
                 revisions: plan.revisions.len(),
-                new_orgs: usize::try_from(orgs_after - orgs_before).unwrap_or(0),
+                new_orgs,
             })
         }
 
@@ -280,7 +251,16 @@ sql_backend! {
             let Some((complete, version, received_at, received_by)) = header else {
                 return Ok(None);
             };
-            let values = Self::read_day_values(&mut tx, tenant_id, module_code, &day).await?;
+            let mut values: Vec<UsageValue> = if complete {
+                Self::covering_runs(&mut tx, tenant_id, module_code, &day)
+                    .await?
+                    .into_iter()
+                    .map(|r| UsageValue { org_id: r.org_id, billing_type: r.billing_type, quantity: r.quantity })
+                    .collect()
+            } else {
+                Self::partial_values(&mut tx, tenant_id, module_code, &day).await?
+            };
+            values.sort_by(|a, b| (a.org_id.as_str(), a.billing_type.as_str()).cmp(&(b.org_id.as_str(), b.billing_type.as_str())));
             tx.commit().await?;
             Ok(Some(StoredSnapshot { complete, version, received_at, received_by, values }))
         }
@@ -334,30 +314,43 @@ sql_backend! {
 
 sql_backend! {
     impl {
-    async fn read_day_values(
+    async fn insert_revisions(
         tx: &mut sqlx::Transaction<'_, DB>,
-        tenant_id: i64,
-        module_code: &str,
+        put: &PutSnapshot<'_>,
         day: &str,
-    ) -> StoreResult<Vec<UsageValue>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT org_id, billing_type, quantity FROM usage_values WHERE tenant_id = $1 AND module_code = $2 AND usage_date = $3 \
-             ORDER BY org_id, billing_type",
-        )
-        .bind(tenant_id)
-        .bind(module_code)
-        .bind(day)
-        .fetch_all(&mut **tx)
-        .await?;
-        rows.into_iter()
-            .map(|(org_id, bt, quantity)| {
-                Ok(UsageValue {
-                    org_id,
-                    billing_type: code(bt)?,
-                    quantity,
-                })
-            })
-            .collect()
+        revisions: &[Revision],
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO usage_revisions
+                 (tenant_id, module_code, usage_date, org_id, billing_type, old_quantity, new_quantity, changed_by, changed_at)
+             SELECT $2, $3, $4, value->>0, value->>1, CAST(value->>2 AS BIGINT), CAST(value->>3 AS BIGINT), $5, $6
+             FROM {}",
+            DB::JSON_ROWS
+        );
+        for rows in JsonRows::chunks(revisions, |rows, r| rows.push(&(r.org_id.as_str(), r.billing_type.as_str(), r.old_quantity, r.new_quantity))) {
+            sqlx::query::<DB>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(rows)
+                .bind(put.tenant_id)
+                .bind(put.module_code)
+                .bind(day)
+                .bind(put.actor)
+                .bind(put.now)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
     }
+}
+
+/// A complete day's content with a partial snapshot's listed values merged into it.
+fn merged(old: &[UsageValue], writes: &[UsageValue]) -> Vec<UsageValue> {
+    let mut content: std::collections::BTreeMap<(&str, &str), &UsageValue> = old
+        .iter()
+        .map(|v| ((v.org_id.as_str(), v.billing_type.as_str()), v))
+        .collect();
+    for v in writes {
+        content.insert((v.org_id.as_str(), v.billing_type.as_str()), v);
+    }
+    content.into_values().cloned().collect()
 }

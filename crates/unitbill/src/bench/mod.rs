@@ -20,7 +20,7 @@ use scratch::Scratch;
 /// The parts of a bench run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Step {
-    /// The raw one-transaction insert of the ingest's rows into `usage_values`.
+    /// The raw one-transaction insert of the ingest's rows into `usage_points` (the first day of a module's runs).
     Baseline,
     /// One NDJSON snapshot over HTTP, then the same body again.
     Ingest,

@@ -86,7 +86,7 @@ where
     result
 }
 
-/// The raw one-transaction insert of the ingest's rows into `usage_values`.
+/// The raw one-transaction insert of the ingest's rows into `usage_points` (the first day of a module's runs).
 pub async fn baseline(url: String, factor: f64) -> Result<StepOutcome> {
     let usage = DayUsage::new(&INGEST_TYPES, scaled(base::INGEST_ORGS, factor));
     let rows = usage.rows()?;
