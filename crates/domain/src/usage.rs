@@ -87,6 +87,7 @@ pub struct UsageValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedSnapshot {
     pub complete: bool,
+    /// The orgs as reported (id, name, parent); their usage is in `values`.
     pub orgs: Vec<OrgReport>,
     pub values: Vec<UsageValue>,
     /// Billing types a custom module registers with this snapshot.
@@ -242,9 +243,18 @@ impl Snapshot {
                 unit,
             })
             .collect();
+        // The per-org usage maps now live in `values`: dropped, not kept twice in memory.
+        let orgs = self
+            .organizations
+            .into_iter()
+            .map(|o| OrgReport {
+                usage: BTreeMap::new(),
+                ..o
+            })
+            .collect();
         Ok(ResolvedSnapshot {
             complete: self.complete,
-            orgs: self.organizations,
+            orgs,
             values,
             new_billing_types,
         })
@@ -417,11 +427,12 @@ pub struct Revision {
 
 /// What storing a snapshot for a (module, date) must do, given what is stored for that day.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotPlan {
+pub struct SnapshotPlan<'a> {
     /// Delete every stored value of the day before writing `writes` (a complete snapshot).
     pub replace_day: bool,
-    /// Values to insert or overwrite.
-    pub writes: Vec<UsageValue>,
+    /// Values to insert or overwrite (borrowed from the incoming snapshot when it is written
+    /// whole: a large day is not copied).
+    pub writes: std::borrow::Cow<'a, [UsageValue]>,
     pub revisions: Vec<Revision>,
     /// Whether the day has a complete snapshot afterwards.
     pub complete_after: bool,
@@ -433,15 +444,15 @@ pub struct SnapshotPlan {
 /// one replaces the day (absent = 0), a partial one changes only what it lists and, on a day
 /// that has a complete snapshot, is merged into it. `previous` is the day's stored state:
 /// whether it was complete, and its stored values.
-pub fn plan_snapshot(
+pub fn plan_snapshot<'a>(
     previous: Option<(bool, &[UsageValue])>,
     complete: bool,
-    incoming: &[UsageValue],
-) -> SnapshotPlan {
+    incoming: &'a [UsageValue],
+) -> SnapshotPlan<'a> {
     let Some((was_complete, old)) = previous else {
         return SnapshotPlan {
             replace_day: false,
-            writes: incoming.to_vec(),
+            writes: incoming.into(),
             revisions: Vec::new(),
             complete_after: complete,
             unchanged: false,
@@ -482,9 +493,9 @@ pub fn plan_snapshot(
         return SnapshotPlan {
             replace_day: !unchanged,
             writes: if unchanged {
-                Vec::new()
+                Vec::new().into()
             } else {
-                incoming.to_vec()
+                incoming.into()
             },
             revisions,
             complete_after: true,
@@ -509,7 +520,7 @@ pub fn plan_snapshot(
     let unchanged = writes.is_empty();
     SnapshotPlan {
         replace_day: false,
-        writes,
+        writes: writes.into(),
         revisions,
         complete_after: was_complete,
         unchanged,
@@ -562,18 +573,16 @@ mod tests {
     #[test]
     fn a_partial_snapshot_merges_and_only_revises_stored_values() {
         let old = [v("a", "desktop", 4)];
-        let p = plan_snapshot(
-            Some((false, &old)),
-            false,
-            &[v("a", "desktop", 4), v("c", "desktop", 2)],
-        );
+        let incoming = [v("a", "desktop", 4), v("c", "desktop", 2)];
+        let p = plan_snapshot(Some((false, &old)), false, &incoming);
         assert_eq!(p.writes, vec![v("c", "desktop", 2)]);
         assert!(
             p.revisions.is_empty(),
             "c had no stored value on a partial day"
         );
         assert!(!p.complete_after);
-        let p = plan_snapshot(Some((true, &old)), false, &[v("c", "desktop", 2)]);
+        let incoming = [v("c", "desktop", 2)];
+        let p = plan_snapshot(Some((true, &old)), false, &incoming);
         assert_eq!(p.revisions.len(), 1, "on a complete day c read 0 before");
         assert!(p.complete_after);
     }

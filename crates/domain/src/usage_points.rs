@@ -35,16 +35,26 @@ impl UsageRun {
     }
 }
 
-/// The runs that storing a day's new complete content must write.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunsPlan {
-    /// Runs to delete, by (org, billing type, from).
-    pub delete: Vec<(String, BillingTypeCode, Date)>,
-    /// Runs to insert, or to overwrite (same org, billing type and from).
-    pub upsert: Vec<UsageRun>,
+/// A run to write, borrowing its key from the stored runs or the new content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRun<'a> {
+    pub org_id: &'a str,
+    pub billing_type: &'a BillingTypeCode,
+    pub from: Date,
+    pub until: Option<Date>,
+    pub quantity: i64,
 }
 
-impl RunsPlan {
+/// The runs that storing a day's new complete content must write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunsPlan<'a> {
+    /// Runs to delete, by (org, billing type, from).
+    pub delete: Vec<(&'a str, &'a BillingTypeCode, Date)>,
+    /// Runs to insert, or to overwrite (same org, billing type and from).
+    pub upsert: Vec<PlannedRun<'a>>,
+}
+
+impl RunsPlan<'_> {
     pub fn is_empty(&self) -> bool {
         self.delete.is_empty() && self.upsert.is_empty()
     }
@@ -59,97 +69,129 @@ impl RunsPlan {
 ///   (or, on a day that was not complete, the content of the complete day before it);
 /// - `ending`: the runs whose `until` is `day` (a neighbour to merge with);
 /// - `starting_next`: the runs starting on `next_complete` (a neighbour to merge with).
-pub fn plan_runs(
+///
+/// The old and new contents are walked as two sorted lists (a merge, no hash maps): a large
+/// day costs two sorts of references and one pass.
+pub fn plan_runs<'a>(
     day: Date,
     next_complete: Option<Date>,
-    covering: &[UsageRun],
-    ending: &[UsageRun],
-    starting_next: &[UsageRun],
-    content: &[UsageValue],
-) -> RunsPlan {
-    let covering: HashMap<(&str, &str), &UsageRun> =
-        covering.iter().map(|r| (r.key(), r)).collect();
+    covering: &'a [UsageRun],
+    ending: &'a [UsageRun],
+    starting_next: &'a [UsageRun],
+    content: &'a [UsageValue],
+) -> RunsPlan<'a> {
+    let mut old: Vec<&UsageRun> = covering.iter().collect();
+    old.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+    let mut new: Vec<&UsageValue> = content.iter().collect();
+    new.sort_unstable_by(|a, b| value_key(a).cmp(&value_key(b)));
     let ending: HashMap<(&str, &str), &UsageRun> = ending.iter().map(|r| (r.key(), r)).collect();
     let starting: HashMap<(&str, &str), &UsageRun> =
         starting_next.iter().map(|r| (r.key(), r)).collect();
-    let new: HashMap<(&str, &str), &UsageValue> = content
-        .iter()
-        .map(|v| ((v.org_id.as_str(), v.billing_type.as_str()), v))
-        .collect();
     let mut plan = RunsPlan::default();
-    // Keys in a stable order, so the plan (and the statements) do not depend on hashing.
-    let mut keys: Vec<(&str, &str)> = covering.keys().chain(new.keys()).copied().collect();
-    keys.sort_unstable();
-    keys.dedup();
-    for key in keys {
-        let old = covering.get(&key).copied();
-        let value = new.get(&key).map(|v| v.quantity);
-        if old.map(|r| r.quantity) == value {
-            continue;
-        }
-        let billing_type = old.map_or_else(
-            || new[&key].billing_type.clone(),
-            |r| r.billing_type.clone(),
-        );
-        let org_id = key.0.to_owned();
-        // The old run keeps the days before `day` (head) and from the next complete day on
-        // (tail), where its quantity still holds.
-        let mut head = None;
-        let mut tail = None;
-        if let Some(run) = old {
-            if run.from < day {
-                head = Some(run);
-            } else {
-                plan.delete
-                    .push((org_id.clone(), billing_type.clone(), run.from));
-            }
-            if let Some(next) = next_complete
-                && run.until.is_none_or(|u| u > next)
-            {
-                tail = Some(UsageRun {
-                    from: next,
-                    ..run.clone()
-                });
-            }
-        }
-        if let Some(run) = head {
-            plan.upsert.push(UsageRun {
-                until: Some(day),
-                ..run.clone()
-            });
-        }
-        if let Some(quantity) = value {
-            // Merge with a neighbour of the same quantity: the run ending at `day` (only when
-            // nothing of the old run stays before it) and the run starting on the next
-            // complete day (only when the old run leaves no tail there).
-            let left = ending
-                .get(&key)
-                .filter(|r| head.is_none() && r.quantity == quantity);
-            let right = starting
-                .get(&key)
-                .filter(|r| tail.is_none() && r.quantity == quantity);
-            let from = left.map_or(day, |r| r.from);
-            let until = match right {
-                Some(r) => {
-                    plan.delete
-                        .push((org_id.clone(), billing_type.clone(), r.from));
-                    r.until
-                }
-                None => next_complete,
-            };
-            plan.upsert.push(UsageRun {
-                org_id: org_id.clone(),
-                billing_type: billing_type.clone(),
-                from,
-                until,
-                quantity,
-            });
-        }
-        if let Some(run) = tail {
-            plan.upsert.push(run);
-        }
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        let order = match (old.get(i), new.get(j)) {
+            (Some(o), Some(n)) => o.key().cmp(&value_key(n)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        let (o, n) = match order {
+            std::cmp::Ordering::Less => (Some(old[i]), None),
+            std::cmp::Ordering::Greater => (None, Some(new[j])),
+            std::cmp::Ordering::Equal => (Some(old[i]), Some(new[j])),
+        };
+        i += usize::from(o.is_some());
+        j += usize::from(n.is_some());
+        plan_key(&mut plan, day, next_complete, o, n, &ending, &starting);
     }
     plan
+}
+
+fn value_key(v: &UsageValue) -> (&str, &str) {
+    (v.org_id.as_str(), v.billing_type.as_str())
+}
+
+/// One key's part of [`plan_runs`]: `old` is the run covering the day, `new` its new value.
+fn plan_key<'a>(
+    plan: &mut RunsPlan<'a>,
+    day: Date,
+    next_complete: Option<Date>,
+    old: Option<&'a UsageRun>,
+    new: Option<&'a UsageValue>,
+    ending: &HashMap<(&str, &str), &'a UsageRun>,
+    starting: &HashMap<(&str, &str), &'a UsageRun>,
+) {
+    let value = new.map(|v| v.quantity);
+    if old.map(|r| r.quantity) == value {
+        return;
+    }
+    let (org_id, billing_type) = match (old, new) {
+        (Some(r), _) => (r.org_id.as_str(), &r.billing_type),
+        (None, Some(v)) => (v.org_id.as_str(), &v.billing_type),
+        (None, None) => return,
+    };
+    let key = (org_id, billing_type.as_str());
+    let planned = |r: &'a UsageRun| PlannedRun {
+        org_id: r.org_id.as_str(),
+        billing_type: &r.billing_type,
+        from: r.from,
+        until: r.until,
+        quantity: r.quantity,
+    };
+    // The old run keeps the days before `day` (head) and from the next complete day on
+    // (tail), where its quantity still holds.
+    let mut head = None;
+    let mut tail = None;
+    if let Some(run) = old {
+        if run.from < day {
+            head = Some(run);
+        } else {
+            plan.delete.push((org_id, billing_type, run.from));
+        }
+        if let Some(next) = next_complete
+            && run.until.is_none_or(|u| u > next)
+        {
+            tail = Some(PlannedRun {
+                from: next,
+                ..planned(run)
+            });
+        }
+    }
+    if let Some(run) = head {
+        plan.upsert.push(PlannedRun {
+            until: Some(day),
+            ..planned(run)
+        });
+    }
+    if let Some(quantity) = value {
+        // Merge with a neighbour of the same quantity: the run ending at `day` (only when
+        // nothing of the old run stays before it) and the run starting on the next complete
+        // day (only when the old run leaves no tail there).
+        let left = ending
+            .get(&key)
+            .filter(|r| head.is_none() && r.quantity == quantity);
+        let right = starting
+            .get(&key)
+            .filter(|r| tail.is_none() && r.quantity == quantity);
+        let from = left.map_or(day, |r| r.from);
+        let until = match right {
+            Some(r) => {
+                plan.delete.push((org_id, billing_type, r.from));
+                r.until
+            }
+            None => next_complete,
+        };
+        plan.upsert.push(PlannedRun {
+            org_id,
+            billing_type,
+            from,
+            until,
+            quantity,
+        });
+    }
+    if let Some(run) = tail {
+        plan.upsert.push(run);
+    }
 }
 
 /// One module's usage as the sync walks forward day by day: the content of its latest

@@ -92,12 +92,11 @@ impl SqlStore<sqlx::Sqlite> {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
-            // 64 MiB of page cache per connection (the default is 2 MiB): a day's usage of a
-            // large tenant fits, so the sync and the run read it from memory.
-            .pragma("cache_size", "-65536")
-            // Reads through a 256 MiB memory map instead of read() calls; the OS shares and
-            // evicts these pages, so it does not add to the process's own memory.
-            .pragma("mmap_size", "268435456")
+            // 16 MiB of page cache per connection (the default is 2 MiB): the index pages a
+            // day's sync and a snapshot's write walk stay in memory. Not more: each of the pool's
+            // connections has its own, and it counts in the server's memory. No mmap either:
+            // mapped pages count in the process's resident memory too.
+            .pragma("cache_size", "-16384")
             // Sorts and temporary indexes of large GROUP BYs stay in memory.
             .pragma("temp_store", "memory");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");

@@ -183,8 +183,15 @@ sql_backend! {
             let mut version = header.as_ref().map_or(0, |h| h.version);
             if !plan.unchanged {
                 if plan.complete_after {
-                    let content = if plan.replace_day { plan.writes.clone() } else { merged(&old, &plan.writes) };
-                    Self::store_complete_day(&mut tx, t, m, put.date, &covering, &content).await?;
+                    // A complete snapshot is the day's content as sent; a partial one is merged in.
+                    let merged_content;
+                    let content = if put.complete {
+                        put.values
+                    } else {
+                        merged_content = merged(&old, &plan.writes);
+                        &merged_content
+                    };
+                    Self::store_complete_day(&mut tx, t, m, put.date, &covering, content).await?;
                 } else {
                     Self::store_partial_values(&mut tx, t, m, &day, &plan.writes).await?;
                 }

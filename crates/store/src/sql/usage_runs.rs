@@ -176,7 +176,7 @@ sql_backend! {
                )",
             DB::JSON_ROWS
         );
-        for rows in JsonRows::chunks(&plan.delete, |rows, (org, bt, from)| rows.push(&(org, bt.as_str(), date_text(*from)))) {
+        for rows in JsonRows::chunks(&plan.delete, |rows, (org, bt, from)| rows.push(&(*org, bt.as_str(), date_text(*from)))) {
             sqlx::query::<DB>(sqlx::AssertSqlSafe(delete.as_str()))
                 .bind(rows)
                 .bind(tenant_id)
@@ -197,7 +197,7 @@ sql_backend! {
             DB::JSON_ROWS
         );
         for rows in JsonRows::chunks(&plan.upsert, |rows, r| {
-            rows.push(&(r.org_id.as_str(), r.billing_type.as_str(), date_text(r.from), r.until.map(date_text), r.quantity))
+            rows.push(&(r.org_id, r.billing_type.as_str(), date_text(r.from), r.until.map(date_text), r.quantity))
         }) {
             sqlx::query::<DB>(sqlx::AssertSqlSafe(upsert.as_str()))
                 .bind(rows)
