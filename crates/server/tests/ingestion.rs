@@ -501,3 +501,101 @@ async fn the_history_start_is_a_tenant_setting() {
         );
     }
 }
+
+/// Usage is stored as runs over complete days: a late day in the middle, a re-send in another
+/// order and a correction back each read back exactly as sent, and leave the days around them.
+#[tokio::test]
+async fn late_days_resends_and_corrections_read_back_as_sent() {
+    let snapshot = |orgs: &[(&str, i64)]| {
+        json!({
+            "complete": true,
+            "organizations": orgs
+                .iter()
+                .map(|(id, n)| json!({"id": id, "name": id, "usage": {"desktop": n}}))
+                .collect::<Vec<_>>(),
+        })
+    };
+    let desktops = |snap: &Value| -> Vec<(String, i64)> {
+        snap["organizations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|o| {
+                let n = o["usage"]["desktop"].as_i64()?;
+                Some((o["id"].as_str()?.to_owned(), n))
+            })
+            .collect()
+    };
+    for app in spawn_apps(NOW, BodyLimits::default()).await {
+        let b = app.backend;
+        let day = |d: &str| format!("2026-11-0{d}");
+        let read = |d: &'static str| {
+            let app = &app;
+            async move {
+                let path = format!("/api/v1/modules/datto-rmm/usage/2026-11-0{d}");
+                desktops(&get(app, &path, &app.rmm_key).await.1)
+            }
+        };
+        let as_sent = |orgs: &[(&str, i64)]| -> Vec<(String, i64)> {
+            orgs.iter().map(|(o, n)| (o.to_string(), *n)).collect()
+        };
+        for (d, orgs) in [
+            ("1", vec![("a", 4), ("b", 2)]),
+            ("3", vec![("a", 4), ("b", 2)]),
+        ] {
+            let (status, body) =
+                put(&app, &app.rmm_key, "datto-rmm", &day(d), &snapshot(&orgs)).await;
+            assert_eq!(status, StatusCode::OK, "{b}: {body}");
+        }
+        // Late: day 2 changes a and drops b, between two days that keep them.
+        let late = [("a", 9), ("c", 0)];
+        let (status, body) =
+            put(&app, &app.rmm_key, "datto-rmm", &day("2"), &snapshot(&late)).await;
+        assert_eq!(
+            (status, body["changed"].clone()),
+            (StatusCode::OK, json!(true)),
+            "{b}"
+        );
+        assert_eq!(read("1").await, as_sent(&[("a", 4), ("b", 2)]), "{b}");
+        assert_eq!(
+            read("2").await,
+            as_sent(&late),
+            "{b}: an explicit 0 reads back"
+        );
+        assert_eq!(read("3").await, as_sent(&[("a", 4), ("b", 2)]), "{b}");
+        // The same day again, orgs in another order: nothing changes.
+        let before = state(&app, &day("2")).await;
+        let (_, body) = put(
+            &app,
+            &app.rmm_key,
+            "datto-rmm",
+            &day("2"),
+            &snapshot(&[("c", 0), ("a", 9)]),
+        )
+        .await;
+        assert_eq!(body["changed"], false, "{b}: {body}");
+        assert_eq!(state(&app, &day("2")).await, before, "{b}");
+        // Corrected back to day 1's content.
+        let (_, body) = put(
+            &app,
+            &app.rmm_key,
+            "datto-rmm",
+            &day("2"),
+            &snapshot(&[("a", 4), ("b", 2)]),
+        )
+        .await;
+        assert_eq!(body["changed"], true, "{b}");
+        for d in ["1", "2", "3"] {
+            assert_eq!(
+                read(d).await,
+                as_sent(&[("a", 4), ("b", 2)]),
+                "{b}: day {d}"
+            );
+        }
+        // A partial-only day lists only what it sent.
+        let partial = json!({"complete": false, "organizations": [{"id": "b", "name": "b", "usage": {"desktop": 5}}]});
+        let (status, _) = put(&app, &app.rmm_key, "datto-rmm", &day("4"), &partial).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(read("4").await, as_sent(&[("b", 5)]), "{b}");
+    }
+}
