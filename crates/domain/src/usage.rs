@@ -126,70 +126,13 @@ impl Snapshot {
     /// Parses the NDJSON form for large snapshots: a first line `{"complete": bool}`, then one
     /// organization object per line. Fields are named as in the JSON form.
     pub fn parse_ndjson(text: &str) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let complete = match lines.next() {
-            None => {
-                return Err(vec![FieldError::new(
-                    "",
-                    "an NDJSON snapshot needs a first line {\"complete\": true|false}",
-                )]);
-            }
-            Some((n, line)) => match crate::json::parse_strict(line.as_bytes()) {
-                Ok(Value::Object(header)) => {
-                    for key in header.keys().filter(|k| *k != "complete") {
-                        errors.push(FieldError::new(
-                            key.clone(),
-                            "unknown field in the header line",
-                        ));
-                    }
-                    parse_complete(header.get("complete"), &mut errors)
-                }
-                Err(JsonError::DuplicateKey { path, key }) => {
-                    errors.push(FieldError::new(
-                        path,
-                        format!("`{key}` appears twice in the header line"),
-                    ));
-                    false
-                }
-                _ => {
-                    errors.push(FieldError::new(
-                        format!("line {}", n + 1),
-                        "the header line must be a JSON object",
-                    ));
-                    false
-                }
-            },
-        };
-        let mut organizations = Vec::new();
-        for (i, (n, line)) in lines.enumerate() {
-            let path = format!("organizations[{i}]");
-            match crate::json::parse_strict(line.as_bytes()) {
-                Ok(v) => {
-                    if let Some(org) = parse_org(&v, &path, &mut errors) {
-                        organizations.push(org);
-                    }
-                }
-                Err(JsonError::DuplicateKey {
-                    path: key_path,
-                    key,
-                }) => errors.push(FieldError::new(
-                    format!("{path}.{key_path}"),
-                    format!(
-                        "line {}: the key `{key}` appears twice in one object",
-                        n + 1
-                    ),
-                )),
-                Err(e) => errors.push(FieldError::new(path, format!("line {} {e}", n + 1))),
-            }
-            if errors.len() > 100 {
+        let mut reader = NdjsonReader::new();
+        for line in text.lines() {
+            if !reader.line(line) {
                 break;
             }
         }
-        finish(complete, organizations, errors)
+        reader.finish()
     }
 
     /// Checks every value against the module's billing types. Catalog modules refuse unknown
@@ -258,6 +201,101 @@ impl Snapshot {
             values,
             new_billing_types,
         })
+    }
+}
+
+/// Reads the NDJSON form one line at a time, so a server can parse a large snapshot while it
+/// arrives and never hold the whole body.
+#[derive(Debug, Default)]
+pub struct NdjsonReader {
+    /// Lines seen so far (blank ones included), for messages.
+    lines: usize,
+    /// Organization lines seen so far (each takes an index in `organizations[i]`).
+    org_lines: usize,
+    complete: Option<bool>,
+    organizations: Vec<OrgReport>,
+    errors: Vec<FieldError>,
+}
+
+impl NdjsonReader {
+    /// Stops reading after this many errors: the answer already says enough.
+    const MAX_ERRORS: usize = 100;
+
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads one line (without its line break). False once enough errors were found that
+    /// reading on would only lengthen the answer.
+    pub fn line(&mut self, line: &str) -> bool {
+        self.lines += 1;
+        let n = self.lines;
+        if line.trim().is_empty() {
+            return true;
+        }
+        if self.complete.is_none() {
+            self.complete = Some(self.header(n, line));
+            return true;
+        }
+        let path = format!("organizations[{}]", self.org_lines);
+        self.org_lines += 1;
+        match crate::json::parse_strict(line.as_bytes()) {
+            Ok(v) => {
+                if let Some(org) = parse_org(&v, &path, &mut self.errors) {
+                    self.organizations.push(org);
+                }
+            }
+            Err(JsonError::DuplicateKey {
+                path: key_path,
+                key,
+            }) => self.errors.push(FieldError::new(
+                format!("{path}.{key_path}"),
+                format!("line {n}: the key `{key}` appears twice in one object"),
+            )),
+            Err(e) => self
+                .errors
+                .push(FieldError::new(path, format!("line {n} {e}"))),
+        }
+        self.errors.len() <= Self::MAX_ERRORS
+    }
+
+    fn header(&mut self, n: usize, line: &str) -> bool {
+        match crate::json::parse_strict(line.as_bytes()) {
+            Ok(Value::Object(header)) => {
+                for key in header.keys().filter(|k| *k != "complete") {
+                    self.errors.push(FieldError::new(
+                        key.clone(),
+                        "unknown field in the header line",
+                    ));
+                }
+                parse_complete(header.get("complete"), &mut self.errors)
+            }
+            Err(JsonError::DuplicateKey { path, key }) => {
+                self.errors.push(FieldError::new(
+                    path,
+                    format!("`{key}` appears twice in the header line"),
+                ));
+                false
+            }
+            _ => {
+                self.errors.push(FieldError::new(
+                    format!("line {n}"),
+                    "the header line must be a JSON object",
+                ));
+                false
+            }
+        }
+    }
+
+    /// The snapshot, or every problem found.
+    pub fn finish(self) -> Result<Snapshot, Vec<FieldError>> {
+        let Some(complete) = self.complete else {
+            return Err(vec![FieldError::new(
+                "",
+                "an NDJSON snapshot needs a first line {\"complete\": true|false}",
+            )]);
+        };
+        finish(complete, self.organizations, self.errors)
     }
 }
 

@@ -12,6 +12,9 @@ use crate::{Engine, EngineError, EngineResult};
 pub enum SnapshotBody<'a> {
     Json(&'a serde_json::Value),
     Ndjson(&'a str),
+    /// Already read, e.g. NDJSON parsed line by line while it arrived
+    /// ([`unitbill_domain::usage::NdjsonReader`]).
+    Read(Result<Snapshot, Vec<unitbill_domain::usage::FieldError>>),
 }
 
 /// Parses a `YYYY-MM-DD` date given by a person, a script or a module: in a path, a query or
@@ -116,6 +119,7 @@ impl Engine {
         let snapshot = match body {
             SnapshotBody::Json(v) => Snapshot::parse(v),
             SnapshotBody::Ndjson(text) => Snapshot::parse_ndjson(text),
+            SnapshotBody::Read(read) => read,
         }
         .map_err(EngineError::Invalid)?;
         let module = self.module_definition(tenant.id, module_code).await?;

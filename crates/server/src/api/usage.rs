@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use unitbill_domain::catalog::UnitOfMeasure;
 use unitbill_domain::json::{JsonError, parse_strict};
+use unitbill_domain::usage::{FieldError, NdjsonReader, Snapshot};
 use unitbill_engine::ingest::SnapshotBody;
 use unitbill_store::{SnapshotOutcome, UsageRevision};
 
@@ -150,26 +151,17 @@ pub async fn put_snapshot(
     body: Body,
 ) -> ApiResult<Json<SnapshotStored>> {
     let ndjson = snapshot_form(&headers)?;
-    let limit = if ndjson {
-        state.limits.ndjson_bytes
-    } else {
-        state.limits.json_bytes
-    };
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        Problem::field(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body",
-            format!("the body is larger than {limit} bytes; send the NDJSON form"),
-        )
-    })?;
     let outcome: SnapshotOutcome = if ndjson {
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Problem::field(StatusCode::BAD_REQUEST, "body", "is not UTF-8"))?;
+        let read = read_ndjson(body, state.limits.ndjson_bytes).await?;
         state
             .engine
-            .ingest_snapshot(&caller.0, &module, &date, SnapshotBody::Ndjson(text))
+            .ingest_snapshot(&caller.0, &module, &date, SnapshotBody::Read(read))
             .await?
     } else {
+        let limit = state.limits.json_bytes;
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| too_large(limit))?;
         let value = parse_strict(&bytes).map_err(|e| match e {
             JsonError::Syntax(_) => Problem::field(StatusCode::BAD_REQUEST, "body", e.to_string()),
             JsonError::DuplicateKey { ref path, .. } => {
@@ -190,6 +182,65 @@ pub async fn put_snapshot(
         revisions: outcome.revisions,
         new_orgs: outcome.new_orgs,
     }))
+}
+
+fn too_large(limit: usize) -> Problem {
+    Problem::field(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body",
+        format!("the body is larger than {limit} bytes; send the NDJSON form"),
+    )
+}
+
+/// Reads an NDJSON snapshot line by line as it arrives: memory holds the parsed orgs and one
+/// chunk, never the whole body. The whole body is still read (and refused past `limit`) before
+/// anything is stored.
+async fn read_ndjson(
+    body: Body,
+    limit: usize,
+) -> Result<Result<Snapshot, Vec<FieldError>>, Problem> {
+    use futures::StreamExt;
+    let mut reader = NdjsonReader::new();
+    let mut stream = body.into_data_stream();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    let mut reading = true;
+    let line = |reader: &mut NdjsonReader, bytes: &[u8]| -> Result<bool, Problem> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Problem::field(StatusCode::BAD_REQUEST, "body", "is not UTF-8"))?;
+        Ok(reader.line(text.strip_suffix('\r').unwrap_or(text)))
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            Problem::field(
+                StatusCode::BAD_REQUEST,
+                "body",
+                format!("could not be read: {e}"),
+            )
+        })?;
+        total += chunk.len();
+        if total > limit {
+            return Err(too_large(limit));
+        }
+        pending.extend_from_slice(&chunk);
+        // Whole lines are parsed now; the tail waits for the next chunk.
+        let Some(last_break) = pending.iter().rposition(|b| *b == b'\n') else {
+            continue;
+        };
+        if reading {
+            for l in pending[..last_break].split(|b| *b == b'\n') {
+                if !line(&mut reader, l)? {
+                    reading = false;
+                    break;
+                }
+            }
+        }
+        pending.drain(..=last_break);
+    }
+    if reading && !pending.is_empty() {
+        line(&mut reader, &pending)?;
+    }
+    Ok(reader.finish())
 }
 
 /// Read a stored snapshot back, as the day reads after merges.
