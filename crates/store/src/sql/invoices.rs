@@ -345,10 +345,16 @@ sql_backend! {
                     numbers.push(&(d.id, format_number(&pattern, seq, issue_year(&d.issue_date))));
                 }
             }
+            // The numbers are materialized first: joined directly, SQLite's planner scans the
+            // tenant's documents and the whole JSON array for each (quadratic); from the
+            // materialized rows it looks each document up by id.
             let sql = format!(
-                "UPDATE documents SET status = 'posted', posted_at = $3, number = value->>1
-                 FROM {}
-                 WHERE documents.tenant_id = $2 AND documents.id = CAST(value->>0 AS BIGINT) AND documents.status = 'draft'
+                "WITH numbers AS MATERIALIZED (
+                     SELECT CAST(value->>0 AS BIGINT) AS document_id, value->>1 AS number FROM {}
+                 )
+                 UPDATE documents SET status = 'posted', posted_at = $3, number = numbers.number
+                 FROM numbers
+                 WHERE documents.tenant_id = $2 AND documents.id = numbers.document_id AND documents.status = 'draft'
                  RETURNING documents.id",
                 DB::JSON_ROWS
             );
