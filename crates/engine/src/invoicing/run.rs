@@ -179,7 +179,7 @@ impl Engine {
             .store
             .replace_drafts(tenant_id, &p.to_string(), &records, &self.now_text())
             .await?;
-        let ids = written.draft_ids.clone();
+        let ids = written.draft_ids;
         tracing::debug!(elapsed = ?started.elapsed(), "invoice run: drafts written");
         let posted = if post {
             Some(self.post_documents(tenant_id, &ids).await?)
