@@ -331,6 +331,13 @@ pub trait InvoiceStore: Send + Sync {
     ) -> StoreResult<Vec<DocumentRecord>>;
     /// One document with its lines.
     async fn document(&self, tenant_id: i64, id: i64) -> StoreResult<DocumentRecord>;
+    /// Document headers (no lines) of these ids, in id order, in one read; ids that do not
+    /// exist are left out.
+    async fn document_headers(
+        &self,
+        tenant_id: i64,
+        ids: &[i64],
+    ) -> StoreResult<Vec<DocumentRecord>>;
     async fn document_by_number(&self, tenant_id: i64, number: &str)
     -> StoreResult<DocumentRecord>;
     /// Lines of posted documents (any status but draft) whose line period is in [from, to],

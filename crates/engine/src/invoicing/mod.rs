@@ -10,6 +10,8 @@ mod run;
 pub use payments::{AgingRow, PaymentInput};
 pub use run::{LineExplanation, RunReport};
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 use unitbill_domain::document::{CreditReason, Document};
 use unitbill_domain::invoice::{LineKind, TaxRate};
@@ -45,9 +47,19 @@ impl Engine {
         let tenant = self.store.tenant(tenant_id).await?;
         let today = tenant_today(self, &tenant)?;
         // Every document is checked before any is posted, and the list posts in one
-        // transaction: one that cannot be posted refuses them all.
+        // transaction: one that cannot be posted refuses them all. The headers are read in
+        // one query (the checks need no lines); the store checks again under its locks.
+        let docs: HashMap<i64, DocumentRecord> = self
+            .store
+            .document_headers(tenant_id, ids)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
         for id in ids {
-            let doc = self.store.document(tenant_id, *id).await?;
+            let doc = docs
+                .get(id)
+                .ok_or_else(|| EngineError::NotFound(format!("document {id}")))?;
             let period =
                 Period::parse(&doc.period).map_err(|e| EngineError::Conflict(e.to_string()))?;
             if today <= period.last_day() {

@@ -50,6 +50,8 @@ impl Engine {
         period: &str,
         post: bool,
     ) -> EngineResult<RunReport> {
+        // Phase timings go to the debug log: what `unitbill bench` profiles are read from.
+        let started = std::time::Instant::now();
         let p = period_of(period)?;
         let tenant = self.store.tenant(tenant_id).await?;
         let runs = self.store.invoice_runs(tenant_id).await?;
@@ -94,7 +96,9 @@ impl Engine {
             ));
         }
 
+        tracing::debug!(elapsed = ?started.elapsed(), "invoice run: synced");
         let setup = self.load_setup(tenant_id).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "invoice run: setup loaded");
         let lookback = u32::try_from(tenant.lookback_periods.max(0)).unwrap_or(3);
         let first = p.add_months(-(lookback as i32));
         let last = p.next();
@@ -128,6 +132,7 @@ impl Engine {
             .map(|d| d.company_id)
             .collect();
 
+        tracing::debug!(elapsed = ?started.elapsed(), "invoice run: counts, billed and existing documents read");
         // Invoice companies in batches: each batch reads only its contract services' unit
         // history, so memory stays bounded however many companies the tenant has.
         let mut records: Vec<DocumentRecord> = Vec::new();
@@ -167,6 +172,7 @@ impl Engine {
             records.extend(output.documents.iter().map(Document::from_draft));
             problems.extend(output.problems.iter().map(ToString::to_string));
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "invoice run: drafts computed");
         // All drafts of the run replace the old ones in one transaction: a crash or a
         // concurrent post never leaves half a run.
         let written = self
@@ -174,19 +180,29 @@ impl Engine {
             .replace_drafts(tenant_id, &p.to_string(), &records, &self.now_text())
             .await?;
         let ids = written.draft_ids;
+        tracing::debug!(elapsed = ?started.elapsed(), "invoice run: drafts written");
         let posted = if post {
-            self.post_documents(tenant_id, &ids).await?.len()
+            Some(self.post_documents(tenant_id, &ids).await?)
         } else {
-            0
+            None
         };
-        let new: HashSet<i64> = ids.iter().copied().collect();
-        let documents: Vec<DocumentRecord> = self
-            .store
-            .period_documents(tenant_id, &p.to_string())
-            .await?
-            .into_iter()
-            .filter(|d| new.contains(&d.id))
-            .collect();
+        // The report's documents are the drafts as written (the store gave their ids in
+        // order), or as posted: no read of the whole period back.
+        let documents: Vec<DocumentRecord> = match posted {
+            Some(posted) => posted,
+            None => {
+                let skipped: HashSet<i64> = written.skipped_companies.iter().copied().collect();
+                let mut written_drafts: Vec<DocumentRecord> = records
+                    .into_iter()
+                    .filter(|d| !skipped.contains(&d.company_id))
+                    .zip(&ids)
+                    .map(|(d, id)| DocumentRecord { id: *id, ..d })
+                    .collect();
+                written_drafts.sort_by_key(|d| d.id);
+                written_drafts
+            }
+        };
+        let posted = if post { documents.len() } else { 0 };
         let mut skipped_companies: Vec<i64> =
             skip.into_iter().chain(written.skipped_companies).collect();
         skipped_companies.sort_unstable();

@@ -7,11 +7,28 @@ use unitbill_domain::invoice::LineKind;
 use unitbill_domain::ledger;
 use unitbill_domain::numbering::format_number;
 
-use crate::sql::{conflict, date_text, sql_backend, values_placeholders};
+use crate::sql::{JsonRows, conflict, date_text, sql_backend};
 use crate::{
     CreditApplication, DocumentLineRecord, DocumentRecord, InvoiceStore, NewPayment, OneOffRecord,
     PaymentRecord, RunWrite, StoreError, StoreResult,
 };
+
+/// The year of a stored `YYYY-MM-DD` issue date, for `{year}` in number patterns.
+fn issue_year(issue_date: &str) -> i16 {
+    issue_date
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A document a post is about to number: what the checks and the numbering read.
+struct PostCandidate {
+    id: i64,
+    period: String,
+    kind: DocumentKind,
+    status: DocumentStatus,
+    issue_date: String,
+}
 
 /// An invoice locked for a payment or a credit application.
 struct LockedInvoice {
@@ -191,10 +208,8 @@ sql_backend! {
             .fetch_all(&mut *tx)
             .await?;
             let skipped: std::collections::BTreeSet<i64> = done.into_iter().map(|(c,)| c).collect();
-            let mut ids = Vec::with_capacity(drafts.len());
-            for d in drafts.iter().filter(|d| !skipped.contains(&d.company_id)) {
-                ids.push(Self::insert_document(&mut tx, tenant_id, d, now).await?);
-            }
+            let kept: Vec<&DocumentRecord> = drafts.iter().filter(|d| !skipped.contains(&d.company_id)).collect();
+            let ids = Self::insert_documents(&mut tx, tenant_id, &kept, now).await?;
             tx.commit().await?;
             Ok(RunWrite { draft_ids: ids, skipped_companies: skipped.into_iter().collect() })
         }
@@ -278,54 +293,105 @@ sql_backend! {
         }
 
         async fn post_documents(&self, tenant_id: i64, ids: &[i64], now: &str) -> StoreResult<Vec<DocumentRecord>> {
-            // Locks are taken in id order, so two posts of overlapping lists cannot deadlock.
+            // Set-based: a handful of statements however many drafts, all in one transaction.
+            // Locks are taken in a fixed order (run rows by period, documents by id, sequence
+            // rows by kind), so two posts of overlapping lists cannot deadlock.
             let mut ids = ids.to_vec();
             ids.sort_unstable();
             ids.dedup();
             let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            // The first document that does not exist or is not a draft refuses the list.
+            let found = Self::post_candidates(&mut tx, tenant_id, &ids, false).await?;
+            let mut periods = std::collections::BTreeSet::new();
             for id in &ids {
-                // Serialize with a run regenerating the same period (it takes the run row first).
-                let period: Option<(String,)> = sqlx::query_as("SELECT period FROM documents WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id)
-                    .bind(*id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let (period,) = period.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+                let d = found.get(id).ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+                if d.status != DocumentStatus::Draft {
+                    return Err(StoreError::Conflict(format!("document {id} is not a draft (posted already?)")));
+                }
+                periods.insert(d.period.clone());
+            }
+            // Serialize with a run regenerating the same period (it takes the run row first).
+            for period in &periods {
                 sqlx::query("UPDATE invoice_runs SET created_at = created_at WHERE tenant_id = $1 AND period = $2")
                     .bind(tenant_id)
                     .bind(period.as_str())
                     .execute(&mut *tx)
                     .await?;
-                // The guarded UPDATE is the row lock: of concurrent posts of one draft, one
-                // changes it and the others find it no longer a draft.
-                let claimed: Option<(String, String)> = sqlx::query_as(
-                    "UPDATE documents SET status = 'posted', posted_at = $3
-                     WHERE tenant_id = $1 AND id = $2 AND status = 'draft'
-                     RETURNING kind, issue_date",
-                )
+            }
+            // Read again under the locks: of concurrent posts of one draft, one finds it a draft
+            // and the others wait for it, then find it posted; a regeneration that went first
+            // has deleted it.
+            let claimed = Self::post_candidates(&mut tx, tenant_id, &ids, true).await?;
+            for id in &ids {
+                match claimed.get(id) {
+                    None => return Err(StoreError::NotFound(format!("document {id}"))),
+                    Some(d) if d.status != DocumentStatus::Draft => {
+                        return Err(StoreError::Conflict(format!("document {id} is not a draft (posted already?)")));
+                    }
+                    Some(_) => {}
+                }
+            }
+            // Each kind takes as many consecutive values of its sequence as it has documents,
+            // given out in id order: what posting them one by one would give.
+            let mut numbers = JsonRows::new();
+            let mut by_kind: std::collections::BTreeMap<&str, Vec<&PostCandidate>> = std::collections::BTreeMap::new();
+            for d in claimed.values() {
+                by_kind.entry(d.kind.as_str()).or_default().push(d);
+            }
+            for docs in by_kind.values() {
+                let kind = docs[0].kind;
+                let (first, pattern) = Self::take_numbers(&mut tx, tenant_id, kind, docs.len() as i64).await?;
+                for (seq, d) in (first..).zip(docs) {
+                    numbers.push(&(d.id, format_number(&pattern, seq, issue_year(&d.issue_date))));
+                }
+            }
+            // The numbers are materialized first: joined directly, SQLite's planner scans the
+            // tenant's documents and the whole JSON array for each (quadratic); from the
+            // materialized rows it looks each document up by id.
+            let sql = format!(
+                "WITH numbers AS MATERIALIZED (
+                     SELECT CAST(value->>0 AS BIGINT) AS document_id, value->>1 AS number FROM {}
+                 )
+                 UPDATE documents SET status = 'posted', posted_at = $3, number = numbers.number
+                 FROM numbers
+                 WHERE documents.tenant_id = $2 AND documents.id = numbers.document_id AND documents.status = 'draft'
+                 RETURNING documents.id",
+                DB::JSON_ROWS
+            );
+            let periods = periods.into_iter().collect::<Vec<_>>().join(", ");
+            let done: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(numbers.finish())
                 .bind(tenant_id)
-                .bind(*id)
                 .bind(now)
-                .fetch_optional(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
-                .map_err(conflict(format!("an invoice for company and period {period} is posted already; document {id}")))?;
-                let Some((kind, issue)) = claimed else {
-                    return Err(StoreError::Conflict(format!("document {id} is not a draft (posted already?)")));
-                };
-                let number = Self::next_number(&mut tx, tenant_id, doc_kind(&kind)?, &issue).await?;
-                sqlx::query("UPDATE documents SET number = $3 WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id)
-                    .bind(*id)
-                    .bind(number)
-                    .execute(&mut *tx)
-                    .await?;
+                // The unique index on posted documents per company and period is the guard.
+                .map_err(conflict(format!("an invoice for a company and period {periods} of these documents is posted already")))?;
+            if done.len() != ids.len() {
+                return Err(StoreError::Conflict("a document of the list is no longer a draft".into()));
             }
             tx.commit().await?;
-            let mut posted = Vec::with_capacity(ids.len());
-            for id in &ids {
-                posted.push(self.document(tenant_id, *id).await?);
+            self.documents_with_lines(tenant_id, &ids).await
+        }
+
+        async fn document_headers(&self, tenant_id: i64, ids: &[i64]) -> StoreResult<Vec<DocumentRecord>> {
+            let mut ids = ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut docs = Vec::with_capacity(ids.len());
+            for rows in JsonRows::chunks(&ids, |id| (*id,)) {
+                let sql = format!(
+                    "SELECT {DOC_COLUMNS} FROM documents
+                     WHERE tenant_id = $2 AND id IN (SELECT CAST(value->>0 AS BIGINT) FROM {})
+                     ORDER BY id",
+                    DB::JSON_ROWS
+                );
+                let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rows).bind(tenant_id).fetch_all(&self.pool).await?;
+                for r in rows {
+                    docs.push(doc(r)?);
+                }
             }
-            Ok(posted)
+            Ok(docs)
         }
 
         async fn insert_posted_credit_note(&self, tenant_id: i64, note: &DocumentRecord, now: &str) -> StoreResult<DocumentRecord> {
@@ -499,42 +565,15 @@ sql_backend! {
 
 sql_backend! {
     impl {
-    /// Takes the next value of the tenant's sequence for a document kind and formats it. The
-    /// UPDATE locks the sequence row until the transaction ends, so concurrent posts queue and
-    /// a rolled-back post gives its value back: the sequence stays gapless.
+    /// Takes the next value of the tenant's sequence for a document kind and formats it.
     async fn next_number(
         tx: &mut sqlx::Transaction<'_, DB>,
         tenant_id: i64,
         kind: DocumentKind,
         issue_date: &str,
     ) -> StoreResult<String> {
-        sqlx::query::<DB>("INSERT INTO number_sequences (tenant_id, kind, next_value) VALUES ($1, $2, 1) ON CONFLICT (tenant_id, kind) DO NOTHING")
-            .bind(tenant_id)
-            .bind(kind.as_str())
-            .execute(&mut **tx)
-            .await?;
-        let (seq,): (i64,) = sqlx::query_as::<DB, (i64,)>(
-            "UPDATE number_sequences SET next_value = next_value + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING next_value - 1",
-        )
-        .bind(tenant_id)
-        .bind(kind.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
-        let column = match kind {
-            DocumentKind::CreditNote => "credit_note_number_format",
-            DocumentKind::Invoice => "invoice_number_format",
-        };
-        let (pattern,): (String,) = sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(format!(
-            "SELECT {column} FROM tenants WHERE id = $1"
-        )))
-        .bind(tenant_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        let year = issue_date
-            .get(..4)
-            .and_then(|y| y.parse().ok())
-            .unwrap_or(0);
-        Ok(format_number(&pattern, seq, year))
+        let (seq, pattern) = Self::take_numbers(tx, tenant_id, kind, 1).await?;
+        Ok(format_number(&pattern, seq, issue_year(issue_date)))
     }
 
     /// Locks a posted (or voided) invoice for a payment or a credit application.
@@ -654,64 +693,228 @@ sql_backend! {
         Ok(())
     }
 
+    /// Inserts one document (and its lines) as drafts; returns its id.
     async fn insert_document(
         tx: &mut sqlx::Transaction<'_, DB>,
         tenant_id: i64,
         d: &DocumentRecord,
         now: &str,
     ) -> StoreResult<i64> {
-        let (id,): (i64,) = sqlx::query_as::<DB, (i64,)>(
-            "INSERT INTO documents (tenant_id, period, company_id, kind, credit_reason, status, number, currency, issue_date, due_date, \
-             subtotal, tax_total, total, taxes, purchase_orders, voids_document_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'draft', NULL, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        let ids = Self::insert_documents(tx, tenant_id, &[d], now).await?;
+        ids.first().copied().ok_or_else(|| StoreError::Corrupt("a document insert returned no id".into()))
+    }
+
+    /// Inserts documents (and their lines) as drafts, each set-based from one bound JSON array;
+    /// returns their ids in the order of `docs`.
+    ///
+    /// The rows are inserted in the order of `docs` (the `ORDER BY` on their index), so they
+    /// get ascending ids, as inserting them one by one would give. `RETURNING` does not promise
+    /// an order: the returned ids are sorted, and each is checked against the company of the
+    /// document it is taken for.
+    async fn insert_documents(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        docs: &[&DocumentRecord],
+        now: &str,
+    ) -> StoreResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(docs.len());
+        for (n, chunk) in docs.chunks(JsonRows::CHUNK).enumerate() {
+            let mut rows = JsonRows::new();
+            for (i, d) in chunk.iter().enumerate() {
+                rows.push(&(
+                    d.period.as_str(),
+                    d.company_id,
+                    d.kind.as_str(),
+                    d.credit_reason.map(CreditReason::as_str),
+                    d.currency.as_str(),
+                    date_text(d.issue_date),
+                    d.due_date.map(date_text),
+                    d.subtotal.to_string(),
+                    d.tax_total.to_string(),
+                    d.total.to_string(),
+                    serde_json::to_string(&d.taxes).expect("taxes serialize"),
+                    serde_json::to_string(&d.purchase_orders).expect("strings serialize"),
+                    d.voids_document_id,
+                    i,
+                ));
+            }
+            let sql = format!(
+                "INSERT INTO documents (tenant_id, period, company_id, kind, credit_reason, status, number, currency,
+                     issue_date, due_date, subtotal, tax_total, total, taxes, purchase_orders, voids_document_id, created_at)
+                 SELECT $2, value->>0, CAST(value->>1 AS BIGINT), value->>2, value->>3, 'draft', NULL, value->>4,
+                     value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11,
+                     CAST(value->>12 AS BIGINT), $3
+                 FROM {}
+                 ORDER BY CAST(value->>13 AS BIGINT)
+                 RETURNING id, company_id",
+                DB::JSON_ROWS
+            );
+            let mut returned: Vec<(i64, i64)> = sqlx::query_as::<DB, (i64, i64)>(sqlx::AssertSqlSafe(sql))
+                .bind(rows.finish())
+                .bind(tenant_id)
+                .bind(now)
+                .fetch_all(&mut **tx)
+                .await?;
+            returned.sort_unstable();
+            if returned.len() != chunk.len()
+                || returned.iter().zip(chunk).any(|((_, company), d)| *company != d.company_id)
+            {
+                return Err(StoreError::Corrupt(format!(
+                    "bulk insert of documents (chunk {n}) did not return one id per document in order"
+                )));
+            }
+            ids.extend(returned.into_iter().map(|(id, _)| id));
+        }
+        let mut rows = JsonRows::new();
+        for (d, id) in docs.iter().zip(&ids) {
+            for l in &d.lines {
+                rows.push(&(
+                    *id,
+                    l.line_no,
+                    l.company_id,
+                    l.for_child.as_deref(),
+                    l.contract_service_id,
+                    l.service_id,
+                    l.contract_id,
+                    l.period.as_str(),
+                    l.kind.as_str(),
+                    l.description.as_str(),
+                    l.quantity.to_string(),
+                    l.unit_price.to_string(),
+                    l.amount.to_string(),
+                    u8::from(l.taxable),
+                    serde_json::to_string(&l.tax_rates).expect("rates serialize"),
+                    u8::from(l.stale),
+                ));
+                if rows.len() >= JsonRows::CHUNK {
+                    Self::insert_lines(tx, tenant_id, std::mem::replace(&mut rows, JsonRows::new())).await?;
+                }
+            }
+        }
+        if !rows.is_empty() {
+            Self::insert_lines(tx, tenant_id, rows).await?;
+        }
+        Ok(ids)
+    }
+
+    /// Inserts document lines given as JSON rows (see `insert_documents`).
+    async fn insert_lines(tx: &mut sqlx::Transaction<'_, DB>, tenant_id: i64, rows: JsonRows) -> StoreResult<()> {
+        // Booleans travel as 0/1 and are compared, so the SQL is the same on both backends.
+        let sql = format!(
+            "INSERT INTO document_lines (tenant_id, document_id, line_no, company_id, for_child, contract_service_id,
+                 service_id, contract_id, period, kind, description, quantity, unit_price, amount, taxable, tax_rates, stale)
+             SELECT $2, CAST(value->>0 AS BIGINT), CAST(value->>1 AS BIGINT), CAST(value->>2 AS BIGINT), value->>3,
+                 CAST(value->>4 AS BIGINT), CAST(value->>5 AS BIGINT), CAST(value->>6 AS BIGINT), value->>7, value->>8,
+                 value->>9, value->>10, value->>11, value->>12, (CAST(value->>13 AS INTEGER) = 1), value->>14,
+                 (CAST(value->>15 AS INTEGER) = 1)
+             FROM {}",
+            DB::JSON_ROWS
+        );
+        sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+            .bind(rows.finish())
+            .bind(tenant_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The documents among `ids` with what posting them needs, by id; with `lock`, their rows
+    /// are locked until the transaction ends (PostgreSQL; SQLite's write transaction already
+    /// excludes other writers).
+    async fn post_candidates(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        ids: &[i64],
+        lock: bool,
+    ) -> StoreResult<std::collections::BTreeMap<i64, PostCandidate>> {
+        let mut found = std::collections::BTreeMap::new();
+        for rows in JsonRows::chunks(ids, |id| (*id,)) {
+            let sql = format!(
+                "SELECT id, period, kind, status, issue_date FROM documents
+                 WHERE tenant_id = $2 AND id IN (SELECT CAST(value->>0 AS BIGINT) FROM {})
+                 ORDER BY id{}",
+                DB::JSON_ROWS,
+                if lock { DB::FOR_UPDATE } else { "" }
+            );
+            let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as::<DB, _>(sqlx::AssertSqlSafe(sql))
+                .bind(rows)
+                .bind(tenant_id)
+                .fetch_all(&mut **tx)
+                .await?;
+            for (id, period, kind, status, issue_date) in rows {
+                found.insert(id, PostCandidate { id, period, kind: doc_kind(&kind)?, status: doc_status(&status)?, issue_date });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Takes `count` consecutive values of the tenant's sequence for a document kind; returns
+    /// the first and the number pattern. The UPDATE locks the sequence row until the
+    /// transaction ends, so concurrent posts queue and a rolled-back post gives its values
+    /// back: the sequence stays gapless.
+    async fn take_numbers(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        tenant_id: i64,
+        kind: DocumentKind,
+        count: i64,
+    ) -> StoreResult<(i64, String)> {
+        sqlx::query::<DB>("INSERT INTO number_sequences (tenant_id, kind, next_value) VALUES ($1, $2, 1) ON CONFLICT (tenant_id, kind) DO NOTHING")
+            .bind(tenant_id)
+            .bind(kind.as_str())
+            .execute(&mut **tx)
+            .await?;
+        let (first,): (i64,) = sqlx::query_as::<DB, (i64,)>(
+            "UPDATE number_sequences SET next_value = next_value + $3 WHERE tenant_id = $1 AND kind = $2 RETURNING next_value - $3",
         )
         .bind(tenant_id)
-        .bind(d.period.as_str())
-        .bind(d.company_id)
-        .bind(d.kind.as_str())
-        .bind(d.credit_reason.map(CreditReason::as_str))
-        .bind(d.currency.as_str())
-        .bind(date_text(d.issue_date))
-        .bind(d.due_date.map(date_text))
-        .bind(d.subtotal.to_string())
-        .bind(d.tax_total.to_string())
-        .bind(d.total.to_string())
-        .bind(serde_json::to_string(&d.taxes).expect("taxes serialize"))
-        .bind(serde_json::to_string(&d.purchase_orders).expect("strings serialize"))
-        .bind(d.voids_document_id)
-        .bind(now)
+        .bind(kind.as_str())
+        .bind(count)
         .fetch_one(&mut **tx)
         .await?;
-        for chunk in d.lines.chunks(DB::BATCH_ROWS) {
-            let sql = format!(
-                "INSERT INTO document_lines (tenant_id, document_id, line_no, company_id, for_child, contract_service_id, service_id, contract_id, \
-                 period, kind, description, quantity, unit_price, amount, taxable, tax_rates, stale) VALUES {}",
-                values_placeholders(chunk.len(), 17)
+        let column = match kind {
+            DocumentKind::CreditNote => "credit_note_number_format",
+            DocumentKind::Invoice => "invoice_number_format",
+        };
+        let (pattern,): (String,) = sqlx::query_as::<DB, (String,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT {column} FROM tenants WHERE id = $1"
+        )))
+        .bind(tenant_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok((first, pattern))
+    }
+
+    /// Documents with their lines, in id order (two reads for the lines, as `period_documents`).
+    async fn documents_with_lines(&self, tenant_id: i64, ids: &[i64]) -> StoreResult<Vec<DocumentRecord>> {
+        let mut docs = self.document_headers(tenant_id, ids).await?;
+        let mut by_doc: std::collections::HashMap<i64, Vec<DocumentLineRecord>> = std::collections::HashMap::new();
+        let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
+        for rows in JsonRows::chunks(&ids, |id| (*id,)) {
+            let from = format!(
+                "FROM document_lines l
+                 WHERE l.tenant_id = $2 AND l.document_id IN (SELECT CAST(value->>0 AS BIGINT) FROM {})
+                 ORDER BY l.document_id, l.line_no",
+                DB::JSON_ROWS
             );
-            let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql));
-            for l in chunk {
-                q = q
-                    .bind(tenant_id)
-                    .bind(id)
-                    .bind(l.line_no)
-                    .bind(l.company_id)
-                    .bind(l.for_child.clone())
-                    .bind(l.contract_service_id)
-                    .bind(l.service_id)
-                    .bind(l.contract_id)
-                    .bind(l.period.as_str())
-                    .bind(l.kind.as_str())
-                    .bind(l.description.as_str())
-                    .bind(l.quantity.to_string())
-                    .bind(l.unit_price.to_string())
-                    .bind(l.amount.to_string())
-                    .bind(l.taxable)
-                    .bind(serde_json::to_string(&l.tax_rates).expect("rates serialize"))
-                    .bind(l.stale);
+            let doc_ids: Vec<(i64,)> = sqlx::query_as::<DB, (i64,)>(sqlx::AssertSqlSafe(format!("SELECT l.document_id {from}")))
+                .bind(rows.clone())
+                .bind(tenant_id)
+                .fetch_all(&self.pool)
+                .await?;
+            let cols = LINE_COLUMNS.split(", ").map(|c| format!("l.{}", c.trim())).collect::<Vec<_>>().join(", ");
+            let lines: Vec<LineRow> = sqlx::query_as::<DB, LineRow>(sqlx::AssertSqlSafe(format!("SELECT {cols} {from}")))
+                .bind(rows)
+                .bind(tenant_id)
+                .fetch_all(&self.pool)
+                .await?;
+            for ((doc_id,), l) in doc_ids.into_iter().zip(lines) {
+                by_doc.entry(doc_id).or_default().push(line(l)?);
             }
-            q.execute(&mut **tx).await?;
         }
-        Ok(id)
+        for d in &mut docs {
+            d.lines = by_doc.remove(&d.id).unwrap_or_default();
+        }
+        Ok(docs)
     }
     }
 }
