@@ -229,6 +229,15 @@ impl JsonRows {
         self.rows += 1;
     }
 
+    /// Rows pushed so far.
+    pub(crate) fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
     /// The JSON array text, ready to bind as `$1`.
     pub(crate) fn finish(mut self) -> String {
         self.text.push(']');
