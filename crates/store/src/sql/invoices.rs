@@ -379,7 +379,7 @@ sql_backend! {
             ids.sort_unstable();
             ids.dedup();
             let mut docs = Vec::with_capacity(ids.len());
-            for rows in JsonRows::chunks(&ids, |id| (*id,)) {
+            for rows in JsonRows::chunks(&ids, |rows, id| rows.push(&(*id,))) {
                 let sql = format!(
                     "SELECT {DOC_COLUMNS} FROM documents
                      WHERE tenant_id = $2 AND id IN (SELECT CAST(value->>0 AS BIGINT) FROM {})
@@ -828,7 +828,7 @@ sql_backend! {
         lock: bool,
     ) -> StoreResult<std::collections::BTreeMap<i64, PostCandidate>> {
         let mut found = std::collections::BTreeMap::new();
-        for rows in JsonRows::chunks(ids, |id| (*id,)) {
+        for rows in JsonRows::chunks(ids, |rows, id| rows.push(&(*id,))) {
             let sql = format!(
                 "SELECT id, period, kind, status, issue_date FROM documents
                  WHERE tenant_id = $2 AND id IN (SELECT CAST(value->>0 AS BIGINT) FROM {})
@@ -889,7 +889,7 @@ sql_backend! {
         let mut docs = self.document_headers(tenant_id, ids).await?;
         let mut by_doc: std::collections::HashMap<i64, Vec<DocumentLineRecord>> = std::collections::HashMap::new();
         let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
-        for rows in JsonRows::chunks(&ids, |id| (*id,)) {
+        for rows in JsonRows::chunks(&ids, |rows, id| rows.push(&(*id,))) {
             let from = format!(
                 "FROM document_lines l
                  WHERE l.tenant_id = $2 AND l.document_id IN (SELECT CAST(value->>0 AS BIGINT) FROM {})
