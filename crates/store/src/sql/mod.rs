@@ -5,6 +5,7 @@
 //! both backends. What truly differs between them lives in [`Dialect`].
 
 mod insights;
+mod intervals;
 mod invoices;
 mod sessions;
 mod setup;
