@@ -345,6 +345,18 @@ fn json_chunks<T>(
     out
 }
 
+/// Stored rows to close, `(key, from_day)` grouped by their new `until_day`: one statement per
+/// day and chunk matches rows by key (a row-value `IN`, which both engines answer from the
+/// primary key; SQLite's `UPDATE ... FROM` would scan the table instead).
+fn by_until<K>(closes: &[(K, Date, Date)]) -> std::collections::BTreeMap<String, Vec<(&K, Date)>> {
+    let mut out: std::collections::BTreeMap<String, Vec<(&K, Date)>> =
+        std::collections::BTreeMap::new();
+    for (k, from, until) in closes {
+        out.entry(date_text(*until)).or_default().push((k, *from));
+    }
+    out
+}
+
 fn until_text(u: Option<Date>) -> Option<String> {
     u.map(date_text)
 }
@@ -426,17 +438,19 @@ sql_backend! {
             merge.day(*d, synced.units.iter().map(|u| (u.contract_service_id, (u.units.normalize().to_string(), u.stale))))?;
         }
         let changes = merge.finish();
-        for json in JsonRows::chunks(&changes.closes, |(cs, f, u)| (*cs, date_text(*f), date_text(*u))) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-                "UPDATE unit_history SET until_day = j.value->>2 FROM (SELECT value FROM {}) AS j \
-                 WHERE unit_history.tenant_id = $2 AND unit_history.contract_service_id = CAST(j.value->>0 AS BIGINT) \
-                 AND unit_history.from_day = j.value->>1",
-                DB::JSON_ROWS
-            )))
-            .bind(json)
-            .bind(tenant_id)
-            .execute(&mut **tx)
-            .await?;
+        for (until, closes) in by_until(&changes.closes) {
+            for json in json_chunks(closes, |(cs, f), rows| rows.push(&(cs, date_text(f)))) {
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+                    "UPDATE unit_history SET until_day = $3 WHERE tenant_id = $2 AND (contract_service_id, from_day) IN \
+                     (SELECT CAST(value->>0 AS BIGINT), value->>1 FROM {})",
+                    DB::JSON_ROWS
+                )))
+                .bind(json)
+                .bind(tenant_id)
+                .bind(until.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
         }
         for json in json_chunks(&changes.inserts, |(cs, f, u, (units, stale)), rows| {
             rows.push(&(cs, date_text(*f), until_text(*u), units, i32::from(*stale)))
@@ -473,18 +487,20 @@ sql_backend! {
             merge.day(*d, synced.sources.iter().map(|s| ((s.contract_service_id, s.module_code.clone(), s.org_id.clone(), s.billing_type.clone()), s.quantity)))?;
         }
         let changes = merge.finish();
-        for json in json_chunks(&changes.closes, |((cs, m, o, b), f, u), rows| rows.push(&(cs, m, o, b, date_text(*f), date_text(*u)))) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-                "UPDATE unit_sources SET until_day = j.value->>5 FROM (SELECT value FROM {}) AS j \
-                 WHERE unit_sources.tenant_id = $2 AND unit_sources.contract_service_id = CAST(j.value->>0 AS BIGINT) \
-                 AND unit_sources.module_code = j.value->>1 AND unit_sources.org_id = j.value->>2 \
-                 AND unit_sources.billing_type = j.value->>3 AND unit_sources.from_day = j.value->>4",
-                DB::JSON_ROWS
-            )))
-            .bind(json)
-            .bind(tenant_id)
-            .execute(&mut **tx)
-            .await?;
+        for (until, closes) in by_until(&changes.closes) {
+            for json in json_chunks(closes, |((cs, m, o, b), f), rows| rows.push(&(cs, m, o, b, date_text(f)))) {
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+                    "UPDATE unit_sources SET until_day = $3 WHERE tenant_id = $2 \
+                     AND (contract_service_id, module_code, org_id, billing_type, from_day) IN \
+                     (SELECT CAST(value->>0 AS BIGINT), value->>1, value->>2, value->>3, value->>4 FROM {})",
+                    DB::JSON_ROWS
+                )))
+                .bind(json)
+                .bind(tenant_id)
+                .bind(until.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
         }
         for json in json_chunks(&changes.inserts, |((cs, m, o, b), f, u, q), rows| {
             rows.push(&(cs, m, o, b, date_text(*f), until_text(*u), q))
@@ -525,16 +541,19 @@ sql_backend! {
             merge.day(*d, synced.activity.iter().enumerate().map(|(i, a)| (i as i64, activity_value(a))))?;
         }
         let changes = merge.finish();
-        for json in JsonRows::chunks(&changes.closes, |(seq, f, u)| (*seq, date_text(*f), date_text(*u))) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
-                "UPDATE activity_log SET until_day = j.value->>2 FROM (SELECT value FROM {}) AS j \
-                 WHERE activity_log.tenant_id = $2 AND activity_log.seq = CAST(j.value->>0 AS BIGINT) AND activity_log.from_day = j.value->>1",
-                DB::JSON_ROWS
-            )))
-            .bind(json)
-            .bind(tenant_id)
-            .execute(&mut **tx)
-            .await?;
+        for (until, closes) in by_until(&changes.closes) {
+            for json in JsonRows::chunks(&closes, |(seq, f)| (**seq, date_text(*f))) {
+                sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
+                    "UPDATE activity_log SET until_day = $3 WHERE tenant_id = $2 AND (seq, from_day) IN \
+                     (SELECT CAST(value->>0 AS BIGINT), value->>1 FROM {})",
+                    DB::JSON_ROWS
+                )))
+                .bind(json)
+                .bind(tenant_id)
+                .bind(until.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
         }
         for json in json_chunks(&changes.inserts, |(seq, f, u, v), rows| {
             rows.push(&(seq, date_text(*f), until_text(*u), &v.0, &v.1, v.2, v.3, &v.4, &v.5, v.6, v.7, &v.8))
