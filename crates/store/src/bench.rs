@@ -6,7 +6,7 @@
 //! backend that this crate's driver offers:
 //! - SQLite: one bound JSON array per statement expanded with `json_each(?1)` (a multi-row
 //!   `VALUES` statement pays sqlx's per-parameter binding cost, which grows faster than the
-//!   parameter count; see `Dialect::BATCH_ROWS`);
+//!   parameter count; the store's own writes bind one JSON array too, see `sql::JsonRows`);
 //! - PostgreSQL: `INSERT ... SELECT FROM UNNEST($4::text[], $5::text[], $6::bigint[])`, three
 //!   bound arrays per statement.
 //!

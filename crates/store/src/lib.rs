@@ -257,8 +257,9 @@ pub trait SyncStore: Send + Sync {
         from: Date,
         to: Date,
     ) -> StoreResult<Vec<DatedUsage>>;
-    /// Replaces what is stored for each day of one batch and advances the sync state (see
-    /// [`SyncState::after_batch`]), in one transaction.
+    /// Replaces what is stored from the batch's first day on with its days (consecutive,
+    /// ascending; the sync writes the later days in its next batches) and advances the sync
+    /// state (see [`SyncState::after_batch`]), in one transaction.
     async fn write_synced_days(
         &self,
         tenant_id: i64,
@@ -296,6 +297,17 @@ pub trait SyncStore: Send + Sync {
         from: Date,
         to: Date,
     ) -> StoreResult<Vec<UnitRow>>;
+    /// What [`Self::unit_history_for_services`] returns, as runs of days with the same units
+    /// (clipped to [from, to] and the synced days), ordered by contract service and day: the
+    /// invoice run reads a month without a row per day.
+    async fn unit_intervals_for_services(
+        &self,
+        tenant_id: i64,
+        first_cs: i64,
+        last_cs: i64,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<UnitInterval>>;
     /// Deletes activity-log rows of days before `before` (the tenant's retention).
     async fn prune_activity(&self, tenant_id: i64, before: Date) -> StoreResult<()>;
 }

@@ -429,6 +429,18 @@ pub struct UnitRow {
     pub stale: bool,
 }
 
+/// U(cs, d) over a run of days with the same units: what [`UnitRow`]s of the days
+/// `first..=last` would say, in one value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitInterval {
+    pub contract_service_id: i64,
+    pub first: jiff::civil::Date,
+    pub last: jiff::civil::Date,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub units: rust_decimal::Decimal,
+    pub stale: bool,
+}
+
 /// One module org's part of U(cs, d).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnitSourceRow {

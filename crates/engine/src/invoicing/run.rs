@@ -285,24 +285,34 @@ impl Engine {
         ) else {
             return Ok(data);
         };
-        for row in self
+        // Intervals, not a row per day: a service whose units did not change all month is one
+        // value to spread over its days.
+        for run in self
             .store
-            .unit_history_for_services(tenant_id, *lo, *hi, first.first_day(), last.last_day())
+            .unit_intervals_for_services(tenant_id, *lo, *hi, first.first_day(), last.last_day())
             .await?
         {
-            if !sub.contract_services.contains_key(&row.contract_service_id) {
+            if !sub.contract_services.contains_key(&run.contract_service_id) {
                 continue;
             }
-            let q = Period::of(row.day);
-            let days = data
-                .daily
-                .entry((row.contract_service_id, q))
-                .or_insert_with(|| vec![Decimal::ZERO; q.days() as usize]);
-            if let Some(i) = q.day_index(row.day) {
-                days[i] = row.units;
-            }
-            if row.stale {
-                data.stale.insert((row.contract_service_id, q));
+            let mut q = Period::of(run.first);
+            while q.first_day() <= run.last {
+                let days = data
+                    .daily
+                    .entry((run.contract_service_id, q))
+                    .or_insert_with(|| vec![Decimal::ZERO; q.days() as usize]);
+                let (Some(a), Some(b)) = (
+                    q.day_index(run.first.max(q.first_day())),
+                    q.day_index(run.last.min(q.last_day())),
+                ) else {
+                    break;
+                };
+                days[a..=b].fill(run.units);
+                if run.stale {
+                    data.stale.insert((run.contract_service_id, q));
+                }
+                let Some(next) = q.checked_next() else { break };
+                q = next;
             }
         }
         Ok(data)

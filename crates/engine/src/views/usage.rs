@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use unitbill_store::{
-    ActivityRecord, ConnectedModule, ModuleKey, ModuleOrg, StoredSnapshot, SyncState, UnitRow,
-    UnitSourceRow, UsageRevision,
+    ActivityRecord, ConnectedModule, ModuleKey, ModuleOrg, StoredSnapshot, SyncState, UnitInterval,
+    UnitRow, UnitSourceRow, UsageRevision,
 };
 
 use crate::{Engine, EngineError, EngineResult};
@@ -102,6 +102,20 @@ impl Engine {
         Ok(self
             .store
             .unit_history(tenant_id, contract_service_id, from, to)
+            .await?)
+    }
+
+    /// The units of every contract service in [from, to] as runs of days with the same units:
+    /// a whole tenant's history without a row per service and day.
+    pub async fn unit_intervals(
+        &self,
+        tenant_id: i64,
+        from: Date,
+        to: Date,
+    ) -> EngineResult<Vec<UnitInterval>> {
+        Ok(self
+            .store
+            .unit_intervals_for_services(tenant_id, i64::MIN, i64::MAX, from, to)
             .await?)
     }
 

@@ -315,14 +315,22 @@ async fn units_view(ctx: &Ctx, synced: Option<Date>) -> UiResult<UnitsView> {
     let mut per_day: BTreeMap<Date, (Decimal, bool)> = BTreeMap::new();
     let end = synced.unwrap_or(last.first_day()).min(this.last_day());
     if synced.is_some() && end >= last.first_day() {
-        for row in ctx
+        // Runs of unchanged units, not a row per service and day: the whole tenant is read.
+        for run in ctx
             .engine()
-            .unit_history(ctx.tenant_id(), None, last.first_day(), end)
+            .unit_intervals(ctx.tenant_id(), last.first_day(), end)
             .await?
         {
-            let e = per_day.entry(row.day).or_default();
-            e.0 += row.units;
-            e.1 |= row.stale;
+            let mut d = run.first;
+            while d <= run.last {
+                let e = per_day.entry(d).or_default();
+                e.0 += run.units;
+                e.1 |= run.stale;
+                d = match d.tomorrow() {
+                    Ok(n) => n,
+                    Err(_) => break,
+                };
+            }
         }
     }
     let avg = |p: Period| {
