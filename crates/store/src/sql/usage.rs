@@ -334,17 +334,8 @@ sql_backend! {
              FROM {}",
             DB::JSON_ROWS
         );
-        for rows in JsonRows::chunks(revisions, |rows, r| rows.push(&(r.org_id.as_str(), r.billing_type.as_str(), r.old_quantity, r.new_quantity))) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(rows)
-                .bind(put.tenant_id)
-                .bind(put.module_code)
-                .bind(day)
-                .bind(put.actor)
-                .bind(put.now)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let rows = JsonRows::chunks(revisions, |rows, r| rows.push(&(r.org_id.as_str(), r.billing_type.as_str(), r.old_quantity, r.new_quantity)));
+        Self::write_chunks(tx, &sql, rows, put.tenant_id, put.module_code, &[day, put.actor, put.now]).await?;
         Ok(())
     }
     }

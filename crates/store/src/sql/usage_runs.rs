@@ -134,6 +134,26 @@ sql_backend! {
             .collect()
     }
 
+    /// Runs `sql` once per chunk of JSON rows, bound as `$1`, then `$2` = tenant, `$3` = module
+    /// and `$4`.. = `texts`: the shape of every bulk write of a module's usage.
+    pub(crate) async fn write_chunks(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        sql: &str,
+        chunks: impl Iterator<Item = String>,
+        tenant_id: i64,
+        module_code: &str,
+        texts: &[&str],
+    ) -> StoreResult<()> {
+        for rows in chunks {
+            let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql)).bind(rows).bind(tenant_id).bind(module_code);
+            for t in texts {
+                q = q.bind(*t);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     /// Makes `content` the complete content of `date` (given the runs covering it, already
     /// read): writes only the runs whose quantity changes, and drops the day's partial values.
     pub(crate) async fn store_complete_day(
@@ -176,14 +196,8 @@ sql_backend! {
                )",
             DB::JSON_ROWS
         );
-        for rows in JsonRows::chunks(&plan.delete, |rows, (org, bt, from)| rows.push(&(*org, bt.as_str(), date_text(*from)))) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(delete.as_str()))
-                .bind(rows)
-                .bind(tenant_id)
-                .bind(module_code)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let deleted = JsonRows::chunks(&plan.delete, |rows, (org, bt, from)| rows.push(&(*org, bt.as_str(), date_text(*from))));
+        Self::write_chunks(tx, &delete, deleted, tenant_id, module_code, &[]).await?;
         // `WHERE true`: SQLite's parser needs it before an upsert clause on INSERT ... SELECT.
         let upsert = format!(
             "INSERT INTO usage_points
@@ -196,17 +210,10 @@ sql_backend! {
                  quantity = excluded.quantity",
             DB::JSON_ROWS
         );
-        for rows in JsonRows::chunks(&plan.upsert, |rows, r| {
+        let upserted = JsonRows::chunks(&plan.upsert, |rows, r| {
             rows.push(&(r.org_id, r.billing_type.as_str(), date_text(r.from), r.until.map(date_text), r.quantity))
-        }) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(upsert.as_str()))
-                .bind(rows)
-                .bind(tenant_id)
-                .bind(module_code)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+        });
+        Self::write_chunks(tx, &upsert, upserted, tenant_id, module_code, &[]).await
     }
 
     /// Writes listed values of a partial-only day (insert or overwrite).
@@ -227,16 +234,8 @@ sql_backend! {
                  quantity = excluded.quantity",
             DB::JSON_ROWS
         );
-        for rows in JsonRows::chunks(values, |rows, v| rows.push(&(v.org_id.as_str(), v.billing_type.as_str(), v.quantity))) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(rows)
-                .bind(tenant_id)
-                .bind(module_code)
-                .bind(day)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+        let rows = JsonRows::chunks(values, |rows, v| rows.push(&(v.org_id.as_str(), v.billing_type.as_str(), v.quantity)));
+        Self::write_chunks(tx, &sql, rows, tenant_id, module_code, &[day]).await
     }
 
     /// Records the snapshot's orgs (names from the newest day win); returns how many are new.
@@ -268,16 +267,8 @@ sql_backend! {
                      THEN excluded.first_seen_date ELSE module_orgs.first_seen_date END",
             DB::JSON_ROWS
         );
-        for rows in JsonRows::chunks(orgs, |rows, o| rows.push(&(o.id.as_str(), o.name.as_str(), o.parent_id.as_deref()))) {
-            sqlx::query::<DB>(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(rows)
-                .bind(tenant_id)
-                .bind(module_code)
-                .bind(day)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let rows = JsonRows::chunks(orgs, |rows, o| rows.push(&(o.id.as_str(), o.name.as_str(), o.parent_id.as_deref())));
+        Self::write_chunks(tx, &sql, rows, tenant_id, module_code, &[day, now]).await?;
         let (after,): (i64,) = sqlx::query_as(count).bind(tenant_id).bind(module_code).fetch_one(&mut **tx).await?;
         Ok(usize::try_from(after - before).unwrap_or(0))
     }
