@@ -220,18 +220,22 @@ impl JsonRows {
         self.text
     }
 
-    /// Splits `items` into chunks of at most [`Self::CHUNK`] rows, each as one JSON array;
-    /// `row` pushes an item's row (a tuple: `|rows, v| rows.push(&(v.a.as_str(), v.b))`).
-    pub(crate) fn chunks<T>(
-        items: &[T],
-        row: impl Fn(&mut Self, &T),
+    /// Splits `items` (a slice or any iterator) into chunks of at most [`Self::CHUNK`] rows,
+    /// each as one JSON array, built lazily one chunk at a time; `row` pushes an item's row
+    /// (a tuple: `|rows, v| rows.push(&(v.a.as_str(), v.b))`).
+    pub(crate) fn chunks<I: IntoIterator>(
+        items: I,
+        row: impl Fn(&mut Self, I::Item),
     ) -> impl Iterator<Item = String> {
-        items.chunks(Self::CHUNK).map(move |chunk| {
+        let mut items = items.into_iter().peekable();
+        std::iter::from_fn(move || {
+            items.peek()?;
             let mut rows = Self::new();
-            for item in chunk {
+            while rows.rows < Self::CHUNK {
+                let Some(item) = items.next() else { break };
                 row(&mut rows, item);
             }
-            rows.finish()
+            Some(rows.finish())
         })
     }
 }

@@ -317,26 +317,6 @@ fn activity_value(a: &ActivityRecord) -> ActivityValue {
     )
 }
 
-/// `items` as JSON arrays of at most [`JsonRows::CHUNK`] rows, each row pushed by `row` (which
-/// takes items by value from any iterator, where [`JsonRows::chunks`] takes a slice).
-fn json_chunks<T>(
-    items: impl IntoIterator<Item = T>,
-    row: impl Fn(T, &mut JsonRows),
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rows = JsonRows::new();
-    for item in items {
-        row(item, &mut rows);
-        if rows.len() == JsonRows::CHUNK {
-            out.push(std::mem::replace(&mut rows, JsonRows::new()).finish());
-        }
-    }
-    if !rows.is_empty() {
-        out.push(rows.finish());
-    }
-    out
-}
-
 /// Stored rows to close, `(key, from_day)` grouped by their new `until_day`: one statement per
 /// day and chunk matches rows by key (a row-value `IN`, which both engines answer from the
 /// primary key; SQLite's `UPDATE ... FROM` would scan the table instead).
@@ -431,7 +411,7 @@ sql_backend! {
         }
         let changes = merge.finish();
         for (until, closes) in by_until(&changes.closes) {
-            for json in json_chunks(closes, |(cs, f), rows| rows.push(&(cs, date_text(f)))) {
+            for json in JsonRows::chunks(closes, |rows, (cs, f)| rows.push(&(cs, date_text(f)))) {
                 sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
                     "UPDATE unit_history SET until_day = $3 WHERE tenant_id = $2 AND (contract_service_id, from_day) IN \
                      (SELECT CAST(value->>0 AS BIGINT), value->>1 FROM {})",
@@ -444,7 +424,7 @@ sql_backend! {
                 .await?;
             }
         }
-        for json in json_chunks(&changes.inserts, |(cs, f, u, (units, stale)), rows| {
+        for json in JsonRows::chunks(&changes.inserts, |rows, (cs, f, u, (units, stale))| {
             rows.push(&(cs, date_text(*f), until_text(*u), units, i32::from(*stale)))
         }) {
             sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
@@ -480,7 +460,7 @@ sql_backend! {
         }
         let changes = merge.finish();
         for (until, closes) in by_until(&changes.closes) {
-            for json in json_chunks(closes, |((cs, m, o, b), f), rows| rows.push(&(cs, m, o, b, date_text(f)))) {
+            for json in JsonRows::chunks(closes, |rows, ((cs, m, o, b), f)| rows.push(&(cs, m, o, b, date_text(f)))) {
                 sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
                     "UPDATE unit_sources SET until_day = $3 WHERE tenant_id = $2 \
                      AND (contract_service_id, module_code, org_id, billing_type, from_day) IN \
@@ -494,7 +474,7 @@ sql_backend! {
                 .await?;
             }
         }
-        for json in json_chunks(&changes.inserts, |((cs, m, o, b), f, u, q), rows| {
+        for json in JsonRows::chunks(&changes.inserts, |rows, ((cs, m, o, b), f, u, q)| {
             rows.push(&(cs, m, o, b, date_text(*f), until_text(*u), q))
         }) {
             sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
@@ -547,7 +527,7 @@ sql_backend! {
                 .await?;
             }
         }
-        for json in json_chunks(&changes.inserts, |(seq, f, u, v), rows| {
+        for json in JsonRows::chunks(&changes.inserts, |rows, (seq, f, u, v)| {
             rows.push(&(seq, date_text(*f), until_text(*u), &v.0, &v.1, v.2, v.3, &v.4, &v.5, v.6, v.7, &v.8))
         }) {
             sqlx::query::<DB>(sqlx::AssertSqlSafe(format!(
